@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the Debian packages fazhi needs to build, run its demo and run its
+# tests. Idempotent: it asks dpkg first and calls apt-get only for what is
+# missing, so a second run does nothing and returns at once.
+#
+#   scripts/deps.sh          build, demo and test packages
+#   scripts/deps.sh bench    the same, plus the load generators of bench/
+set -eu
+
+# Build toolchain and libraries (see the dependency table in README.md).
+pkgs="gcc make pkg-config clang-format
+libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
+libcmocka-dev libcurl4-openssl-dev sqlite3"
+
+if [ "${1:-}" = "bench" ]; then
+    pkgs="$pkgs wrk nginx-light"
+fi
+
+missing=""
+for p in $pkgs; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
