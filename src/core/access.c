@@ -102,6 +102,8 @@ void access_actor(const struct principal *p, char *buf, size_t size)
 {
     if (!p)
         snprintf(buf, size, "system");
+    else if (p->actor[0])
+        snprintf(buf, size, "%s", p->actor);
     else if (p->user_id)
         snprintf(buf, size, "user:%lld", (long long)p->user_id);
     else

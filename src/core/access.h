@@ -39,6 +39,7 @@ struct principal {
     int64_t unit_id;
     char unit_path[UNIT_PATH_MAX];
     char login[64];        /* user login or token name, for logs */
+    char actor[ACTOR_MAX]; /* the audit actor: "user:12", "token:3", "cli:root" */
     char csrf_token[64];   /* of the session; "" for tokens */
 };
 
@@ -68,7 +69,8 @@ bool access_in_scope(const struct principal *p, const char *unit_path);
 int access_require(const struct principal *p, unsigned any_of, const char *unit_path,
                    struct err_ctx *ec);
 
-/* Writes the audit actor of p: "user:12", "token:3", or "system" for NULL. */
+/* Writes the audit actor of p: p->actor when set, else "user:12" or
+ * "token:3", or "system" for NULL. */
 void access_actor(const struct principal *p, char *buf, size_t size);
 
 #endif

@@ -1,0 +1,975 @@
+/*
+ * main.c - the fazhi command line: one program, a table of subcommands.
+ *
+ * Every subcommand takes its options from flags with environment fall-backs
+ * (FAZHI_DB, FAZHI_LISTEN, FAZHI_THREADS, FAZHI_LOG_LEVEL). A usage error (an
+ * unknown option, a bad value, a missing argument) prints one line and exits
+ * with status 2; a failure of the work itself exits with 1.
+ *
+ * Commands that change data act as the "cli" principal: every role, the
+ * whole tree (whoever can run the program on the database file can do
+ * anything anyway), and their changes are audited as "cli:<user>".
+ */
+#include "core/compat.h"
+#include "core/arena.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "core/time.h"
+#include "http/server.h"
+#include "http/sse.h"
+#include "modules/account/account.h"
+#include "modules/account/account_http.h"
+#include "modules/org/org.h"
+#include "modules/org/org_http.h"
+#include "store/store.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <signal.h>
+#include <unistd.h>
+
+#ifndef FAZHI_VERSION
+#define FAZHI_VERSION "0.1.0"
+#endif
+
+#define EXIT_USAGE 2
+
+/* The modules of this build, in the order their routes are registered. */
+static const struct module *const modules[] = {
+    &org_module,
+    &account_module,
+};
+
+struct cmd {
+    const char *name; /* "user add" */
+    int (*run)(int argc, char **argv);
+    const char *args;    /* synopsis after the name */
+    const char *summary; /* one line, zh-CN */
+    const char *help;    /* the options, zh-CN */
+};
+
+static const struct cmd *current;
+
+/* ================================================================
+ * Options
+ * ================================================================ */
+
+#define OPT_DB_HELP "  --db PATH          数据库文件（环境变量 FAZHI_DB，默认 fazhi.db）\n"
+
+static FZ_NORETURN void usage_error(const char *fmt, ...) FZ_PRINTF(1, 2);
+
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "fazhi %s: ", current->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "（用法：fazhi %s --help）\n", current->name);
+    exit(EXIT_USAGE);
+}
+
+static void print_help(const struct cmd *c)
+{
+    printf("用法：fazhi %s %s\n\n%s\n", c->name, c->args, c->summary);
+    if (c->help && *c->help)
+        printf("\n选项：\n%s", c->help);
+}
+
+struct opts {
+    const char *db;
+    const char *listen;
+    const char *name, *unit, *role, *code, *type, *parent;
+    bool password_stdin;
+    int64_t threads;
+    int64_t max_batch;
+};
+
+enum {
+    OPT_DB = 256,
+    OPT_LISTEN,
+    OPT_THREADS,
+    OPT_MAX_BATCH,
+    OPT_NAME,
+    OPT_UNIT,
+    OPT_ROLE,
+    OPT_CODE,
+    OPT_TYPE,
+    OPT_PARENT,
+    OPT_PASSWORD_STDIN,
+    OPT_LOG_LEVEL,
+    OPT_HELP,
+};
+
+/*
+ * Parses the options 'allowed' (a string of OPT_* codes as chars offset by
+ * OPT_DB, so each command lists what it takes) and leaves the positional
+ * arguments in argv[optind..]. Exits on --help or a usage error.
+ */
+static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowed, struct opts *o)
+{
+    static const struct option all[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"max-batch", required_argument, NULL, OPT_MAX_BATCH},
+        {"name", required_argument, NULL, OPT_NAME},
+        {"unit", required_argument, NULL, OPT_UNIT},
+        {"role", required_argument, NULL, OPT_ROLE},
+        {"code", required_argument, NULL, OPT_CODE},
+        {"type", required_argument, NULL, OPT_TYPE},
+        {"parent", required_argument, NULL, OPT_PARENT},
+        {"password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char *env;
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    o->db = (env = getenv("FAZHI_DB")) && *env ? env : "fazhi.db";
+    o->listen = (env = getenv("FAZHI_LISTEN")) && *env ? env : "127.0.0.1:8080";
+    if ((env = getenv("FAZHI_THREADS")) && *env && str_to_int64(env, 1, 256, &o->threads) < 0)
+        usage_error("环境变量 FAZHI_THREADS 应为 1 到 256 的整数\n");
+    if ((env = getenv("FAZHI_MAX_BATCH")) && *env &&
+        str_to_int64(env, 1, 10000, &o->max_batch) < 0)
+        usage_error("环境变量 FAZHI_MAX_BATCH 应为 1 到 10000 的整数\n");
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":", all, NULL)) != -1) {
+        bool ok = c == OPT_HELP || c == OPT_LOG_LEVEL;
+        for (size_t i = 0; i < nallowed; i++)
+            ok |= allowed[i] == c;
+        if (c == ':')
+            usage_error("选项 '%s' 需要一个值\n", argv[optind - 1]);
+        if (c == '?' && optopt)
+            usage_error("未知选项 '-%c'\n", optopt);
+        if (!ok)
+            usage_error("未知选项 '%s'\n", argv[optind - 1]);
+        switch (c) {
+        case OPT_HELP:
+            print_help(current);
+            exit(0);
+        case OPT_DB:
+            o->db = optarg;
+            break;
+        case OPT_LISTEN:
+            o->listen = optarg;
+            break;
+        case OPT_THREADS:
+            if (str_to_int64(optarg, 1, 256, &o->threads) < 0)
+                usage_error("--threads 应为 1 到 256 的整数，而不是 '%s'\n", optarg);
+            break;
+        case OPT_MAX_BATCH:
+            if (str_to_int64(optarg, 1, 10000, &o->max_batch) < 0)
+                usage_error("--max-batch 应为 1 到 10000 的整数，而不是 '%s'\n", optarg);
+            break;
+        case OPT_NAME:
+            o->name = optarg;
+            break;
+        case OPT_UNIT:
+            o->unit = optarg;
+            break;
+        case OPT_ROLE:
+            o->role = optarg;
+            break;
+        case OPT_CODE:
+            o->code = optarg;
+            break;
+        case OPT_TYPE:
+            o->type = optarg;
+            break;
+        case OPT_PARENT:
+            o->parent = optarg;
+            break;
+        case OPT_PASSWORD_STDIN:
+            o->password_stdin = true;
+            break;
+        case OPT_LOG_LEVEL: {
+            enum log_level level;
+            if (log_parse_level(optarg, &level) < 0)
+                usage_error("--log-level 应为 debug、info、warn、error 或 off\n");
+            log_set_level(level);
+            break;
+        }
+        }
+    }
+}
+
+/* Exactly 'n' positional arguments must remain. */
+static void want_args(int argc, char **argv, int n)
+{
+    if (argc - optind < n)
+        usage_error("缺少参数\n");
+    if (argc - optind > n)
+        usage_error("多余的参数 '%s'\n", argv[optind + n]);
+}
+
+/* ================================================================
+ * Shared steps
+ * ================================================================ */
+
+static int fail(const char *what, const struct err_ctx *ec)
+{
+    fprintf(stderr, "fazhi %s: %s%s%s%s%s\n", current->name, what, ec->message,
+            ec->field[0] ? "（字段 " : "", ec->field, ec->field[0] ? "）" : "");
+    if (ec->detail[0])
+        fprintf(stderr, "  %s\n", ec->detail);
+    return 1;
+}
+
+/* Opens and migrates the database; prints the error and returns NULL on failure. */
+static struct store *open_db(const char *db, bool read_only, int max_batch)
+{
+    struct store_options opt = {.read_only = read_only, .max_batch = max_batch};
+    struct err_ctx ec = {0};
+    struct store *s;
+
+    if (store_open(db, &opt, &s, &ec) < 0) {
+        fail("无法打开数据库：", &ec);
+        return NULL;
+    }
+    if (!read_only && store_migrate(s, NULL, &ec) < 0) {
+        fail("数据库迁移失败：", &ec);
+        store_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void cli_principal(struct principal *p)
+{
+    const char *who = getenv("USER");
+
+    memset(p, 0, sizeof(*p));
+    p->roles = ROLE_ALL;
+    snprintf(p->unit_path, sizeof(p->unit_path), "/");
+    snprintf(p->login, sizeof(p->login), "cli");
+    snprintf(p->actor, sizeof(p->actor), "cli:%s", who && *who ? who : "unknown");
+}
+
+/* Reads one line (without its newline) from stdin into buf. */
+static int read_line(char *buf, size_t size)
+{
+    size_t n;
+
+    if (!fgets(buf, (int)size, stdin))
+        return -1;
+    n = strlen(buf);
+    if (n && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    if (n && buf[n - 1] == '\r')
+        buf[--n] = '\0';
+    return 0;
+}
+
+/* A CLI write: one unit of work calling 'fn' with the cli principal. */
+struct cli_work {
+    struct arena *arena;
+    struct principal p;
+    struct opts *o;
+    char **argv;
+    int64_t id;
+    char text[256]; /* a token or password to print */
+    const char *password_hash;
+};
+
+/* ================================================================
+ * serve, migrate, backup, audit verify, version
+ * ================================================================ */
+
+static int cmd_serve(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB, OPT_LISTEN, OPT_THREADS, OPT_MAX_BATCH};
+    struct http_route_table tables[ARRAY_SIZE(modules)];
+    struct http_server_config cfg = {0};
+    struct http_server *srv;
+    struct err_ctx ec = {0};
+    struct opts o;
+    struct store *s;
+    sigset_t sigs;
+    int sig;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 0);
+
+    /* Block the stop signals in every thread; main waits for them below. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (!(s = open_db(o.db, false, (int)o.max_batch)))
+        return 1;
+    for (size_t i = 0; i < ARRAY_SIZE(modules); i++)
+        tables[i] = modules[i]->routes;
+    cfg.listen = o.listen;
+    cfg.threads = (int)o.threads;
+    cfg.version = FAZHI_VERSION;
+    cfg.store = s;
+    cfg.auth = account_http_auth;
+    cfg.tables = tables;
+    cfg.ntables = ARRAY_SIZE(tables);
+    if (http_server_start(&cfg, &srv, &ec) < 0) {
+        store_free(s);
+        return fail("无法启动服务：", &ec);
+    }
+    store_set_event_hook(s, sse_hub_publish, http_server_hub(srv));
+    log_info("fazhi %s serving http://%s (port %u), database %s", FAZHI_VERSION, o.listen,
+             http_server_port(srv), o.db);
+
+    while (sigwait(&sigs, &sig) != 0)
+        ;
+    log_info("signal %d: stopping", sig);
+    http_server_stop(srv);
+    store_set_event_hook(s, NULL, NULL);
+    store_free(s);
+    log_info("stopped");
+    return 0;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB};
+    struct store_options opt = {0};
+    struct err_ctx ec = {0};
+    struct opts o;
+    struct store *s;
+    int applied = 0, now = 0, latest = 0;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 0);
+    if (store_open(o.db, &opt, &s, &ec) < 0)
+        return fail("无法打开数据库：", &ec);
+    if (store_migrate(s, &applied, &ec) < 0 || store_schema_version(s, &now, &latest, &ec) < 0) {
+        store_free(s);
+        return fail("数据库迁移失败：", &ec);
+    }
+    printf("已应用 %d 个迁移，当前版本 %d\n", applied, now);
+    store_free(s);
+    return 0;
+}
+
+static int cmd_backup(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB};
+    struct err_ctx ec = {0};
+    struct opts o;
+    struct store *s;
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 1);
+    if (access(o.db, R_OK) != 0) {
+        fprintf(stderr, "fazhi backup: 数据库文件 %s 不存在或不可读\n", o.db);
+        return 1;
+    }
+    if (!(s = open_db(o.db, true, 0)))
+        return 1;
+    rc = store_backup(s, argv[optind], &ec);
+    store_free(s);
+    if (rc < 0)
+        return fail("备份失败：", &ec);
+    printf("已备份到 %s\n", argv[optind]);
+    return 0;
+}
+
+static int cmd_audit_verify(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB};
+    struct err_ctx ec = {0};
+    struct opts o;
+    struct store *s;
+    int64_t count = 0, bad = 0;
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 0);
+    if (access(o.db, R_OK) != 0) {
+        fprintf(stderr, "fazhi audit verify: 数据库文件 %s 不存在或不可读\n", o.db);
+        return 1;
+    }
+    if (!(s = open_db(o.db, true, 0)))
+        return 1;
+    rc = store_audit_verify(s, &count, &bad, &ec);
+    store_free(s);
+    if (rc < 0) {
+        if (rc == ERR_CONFLICT)
+            printf("审计日志校验失败：第一条异常记录 %lld：%s\n", (long long)bad, ec.message);
+        else
+            fail("无法读取审计日志：", &ec);
+        return 1;
+    }
+    printf("审计日志完整：%lld 条记录，哈希链校验通过\n", (long long)count);
+    return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    parse_opts(argc, argv, NULL, 0, &(struct opts){0});
+    want_args(argc, argv, 0);
+    printf("fazhi %s\n", FAZHI_VERSION);
+    return 0;
+}
+
+/* ================================================================
+ * unit add | list
+ * ================================================================ */
+
+static int do_unit_add(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct cli_work *w = arg;
+    struct unit_new in = {w->o->code, w->o->name, w->o->type, 0};
+    struct unit parent;
+    int rc;
+
+    if (w->o->parent) {
+        rc = org_unit_by_code(c, w->arena, w->o->parent, &parent, ec);
+        if (rc == ERR_NOT_FOUND) {
+            err_clear(ec);
+            return err_set(ec, ERR_INVALID, "--parent", "上级单位代码 %s 不存在", w->o->parent);
+        }
+        if (rc < 0)
+            return rc;
+        in.parent_id = parent.id;
+    }
+    return org_unit_create(c, w->arena, &w->p, &in, &w->id, ec);
+}
+
+static int run_write(store_fn fn, struct cli_work *w, const char *db, const char *what)
+{
+    struct err_ctx ec = {0};
+    struct store *s = open_db(db, false, 0);
+    int rc;
+
+    if (!s)
+        return 1;
+    rc = store_write(s, fn, w, &ec);
+    store_free(s);
+    return rc < 0 ? fail(what, &ec) : 0;
+}
+
+static int cmd_unit_add(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB, OPT_CODE, OPT_NAME, OPT_TYPE, OPT_PARENT};
+    struct opts o;
+    struct cli_work w = {.o = &o};
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 0);
+    if (!o.code || !o.name || !o.type)
+        usage_error("需要 --code、--name 和 --type\n");
+    w.arena = arena_new();
+    cli_principal(&w.p);
+    rc = run_write(do_unit_add, &w, o.db, "无法创建单位：");
+    if (rc == 0)
+        printf("已创建单位 %s（编号 %lld）\n", o.code, (long long)w.id);
+    arena_free(w.arena);
+    return rc;
+}
+
+struct unit_listing {
+    struct arena *arena;
+    struct principal p;
+    struct unit *items;
+    size_t n;
+};
+
+static int do_unit_list(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct unit_listing *l = arg;
+    return org_unit_list(c, l->arena, &l->p, &l->items, &l->n, ec);
+}
+
+static int cmd_unit_list(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB};
+    struct unit_listing l = {0};
+    struct err_ctx ec = {0};
+    struct opts o;
+    struct store *s;
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 0);
+    if (!(s = open_db(o.db, false, 0)))
+        return 1;
+    l.arena = arena_new();
+    cli_principal(&l.p);
+    rc = store_read(s, do_unit_list, &l, &ec);
+    store_free(s);
+    if (rc < 0) {
+        arena_free(l.arena);
+        return fail("", &ec);
+    }
+    printf("编号\t代码\t类型\t名称\t路径\n");
+    for (size_t i = 0; i < l.n; i++)
+        printf("%lld\t%s\t%s\t%s\t%s\n", (long long)l.items[i].id, l.items[i].code,
+               org_unit_type_label(l.items[i].type), l.items[i].name, l.items[i].path);
+    arena_free(l.arena);
+    return 0;
+}
+
+/* ================================================================
+ * user add | list | passwd | disable
+ * ================================================================ */
+
+static int do_user_add(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct cli_work *w = arg;
+    struct user_new in = {w->argv[0], w->o->name, 0, 0, w->password_hash};
+    struct unit unit;
+    int rc;
+
+    rc = org_unit_by_code(c, w->arena, w->o->unit, &unit, ec);
+    if (rc == ERR_NOT_FOUND) {
+        err_clear(ec);
+        return err_set(ec, ERR_INVALID, "--unit", "单位代码 %s 不存在", w->o->unit);
+    }
+    if (rc < 0)
+        return rc;
+    in.unit_id = unit.id;
+    if (role_parse_list(w->o->role, &in.roles) < 0)
+        return err_set(ec, ERR_INVALID, "--role",
+                       "未知角色：可选 staff、officer、mediator、adviser、leader、admin");
+    return account_user_create(c, w->arena, &w->p, &in, &w->id, ec);
+}
+
+/* The new password: from stdin, or generated (and printed afterwards). */
+static int obtain_password(struct cli_work *w, bool from_stdin, char *hash)
+{
+    struct err_ctx ec = {0};
+
+    if (from_stdin) {
+        if (read_line(w->text, sizeof(w->text)) < 0) {
+            fprintf(stderr, "fazhi %s: 标准输入中没有密码\n", current->name);
+            return 1;
+        }
+    } else {
+        static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        for (size_t i = 0; i < 12; i++)
+            w->text[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+        w->text[12] = '\0';
+    }
+    if (account_password_hash(w->text, "password", hash, &ec) < 0)
+        return fail("", &ec);
+    w->password_hash = hash;
+    return 0;
+}
+
+static int cmd_user_add(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB, OPT_NAME, OPT_UNIT, OPT_ROLE, OPT_PASSWORD_STDIN};
+    char hash[ACCOUNT_HASH_LEN];
+    struct opts o;
+    struct cli_work w = {.o = &o};
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 1);
+    if (!o.unit)
+        usage_error("需要 --unit 单位代码\n");
+    if (!o.name)
+        o.name = argv[optind];
+    if (!o.role)
+        o.role = "staff";
+    w.argv = argv + optind;
+    if ((rc = obtain_password(&w, o.password_stdin, hash)) != 0)
+        return rc;
+    w.arena = arena_new();
+    cli_principal(&w.p);
+    rc = run_write(do_user_add, &w, o.db, "无法创建用户：");
+    if (rc == 0) {
+        printf("已创建用户 %s（编号 %lld）\n", argv[optind], (long long)w.id);
+        if (!o.password_stdin)
+            printf("初始密码：%s\n", w.text);
+    }
+    arena_free(w.arena);
+    return rc;
+}
+
+struct user_listing {
+    struct arena *arena;
+    struct principal p;
+    struct user *items;
+    size_t n;
+};
+
+static int do_user_list(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct user_listing *l = arg;
+    return account_user_list(c, l->arena, &l->p, &l->items, &l->n, ec);
+}
+
+static int cmd_user_list(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB};
+    struct user_listing l = {0};
+    struct err_ctx ec = {0};
+    struct opts o;
+    struct store *s;
+    char roles[128];
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 0);
+    if (!(s = open_db(o.db, false, 0)))
+        return 1;
+    l.arena = arena_new();
+    cli_principal(&l.p);
+    rc = store_read(s, do_user_list, &l, &ec);
+    store_free(s);
+    if (rc < 0) {
+        arena_free(l.arena);
+        return fail("", &ec);
+    }
+    printf("编号\t登录名\t姓名\t单位\t角色\t状态\n");
+    for (size_t i = 0; i < l.n; i++) {
+        role_format_list(l.items[i].roles, roles, sizeof(roles));
+        printf("%lld\t%s\t%s\t%s\t%s\t%s\n", (long long)l.items[i].id, l.items[i].login,
+               l.items[i].name, l.items[i].unit_code, roles, l.items[i].disabled ? "已停用" : "正常");
+    }
+    arena_free(l.arena);
+    return 0;
+}
+
+/* Changes the user named argv[0] with w->password_hash or, without one, disables it. */
+static int do_user_change(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct cli_work *w = arg;
+    struct user_change ch = {0};
+    struct user u;
+    int rc;
+
+    rc = account_user_by_login(c, w->arena, w->argv[0], &u, ec);
+    if (rc == ERR_NOT_FOUND) {
+        err_clear(ec);
+        return err_set(ec, ERR_NOT_FOUND, "login", "用户 %s 不存在", w->argv[0]);
+    }
+    if (rc < 0)
+        return rc;
+    if (w->password_hash) {
+        ch.password_hash = w->password_hash;
+    } else {
+        ch.set_disabled = true;
+        ch.disabled = true;
+    }
+    return account_user_update(c, w->arena, &w->p, u.id, &ch, ec);
+}
+
+static int cmd_user_passwd(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB, OPT_PASSWORD_STDIN};
+    char hash[ACCOUNT_HASH_LEN];
+    struct opts o;
+    struct cli_work w = {.o = &o};
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 1);
+    w.argv = argv + optind;
+    if ((rc = obtain_password(&w, o.password_stdin, hash)) != 0)
+        return rc;
+    w.arena = arena_new();
+    cli_principal(&w.p);
+    rc = run_write(do_user_change, &w, o.db, "无法修改密码：");
+    if (rc == 0) {
+        printf("已修改用户 %s 的密码，其现有会话已失效\n", argv[optind]);
+        if (!o.password_stdin)
+            printf("新密码：%s\n", w.text);
+    }
+    arena_free(w.arena);
+    return rc;
+}
+
+static int cmd_user_disable(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB};
+    struct opts o;
+    struct cli_work w = {.o = &o};
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 1);
+    w.argv = argv + optind;
+    w.arena = arena_new();
+    cli_principal(&w.p);
+    rc = run_write(do_user_change, &w, o.db, "无法停用用户：");
+    if (rc == 0)
+        printf("已停用用户 %s，其现有会话已失效\n", argv[optind]);
+    arena_free(w.arena);
+    return rc;
+}
+
+/* ================================================================
+ * apikey add | list | revoke
+ * ================================================================ */
+
+static int do_apikey_add(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct cli_work *w = arg;
+    struct unit unit;
+    unsigned roles;
+    int rc;
+
+    if (w->o->unit) {
+        rc = org_unit_by_code(c, w->arena, w->o->unit, &unit, ec);
+    } else {
+        /* Without --unit: the root of the tree. */
+        int64_t root;
+        rc = store_query_int(c, &root, ec, "SELECT id FROM units WHERE parent_id IS NULL ORDER BY id",
+                             "");
+        if (rc == ERR_NOT_FOUND) {
+            err_clear(ec);
+            return err_set(ec, ERR_INVALID, "--unit", "还没有任何单位，请先用 fazhi unit add 创建");
+        }
+        if (rc == 0)
+            rc = org_unit_get(c, w->arena, root, &unit, ec);
+    }
+    if (rc == ERR_NOT_FOUND) {
+        err_clear(ec);
+        return err_set(ec, ERR_INVALID, "--unit", "单位代码 %s 不存在", w->o->unit);
+    }
+    if (rc < 0)
+        return rc;
+    if (role_parse_list(w->o->role, &roles) < 0)
+        return err_set(ec, ERR_INVALID, "--role",
+                       "未知角色：可选 staff、officer、mediator、adviser、leader、admin");
+    return account_token_create(c, w->arena, &w->p, w->argv[0], roles, unit.id, w->text, &w->id,
+                                ec);
+}
+
+static int cmd_apikey_add(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB, OPT_UNIT, OPT_ROLE};
+    struct opts o;
+    struct cli_work w = {.o = &o};
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 1);
+    if (!o.role)
+        o.role = "staff";
+    w.argv = argv + optind;
+    w.arena = arena_new();
+    cli_principal(&w.p);
+    rc = run_write(do_apikey_add, &w, o.db, "无法创建 API 令牌：");
+    if (rc == 0) {
+        printf("已创建 API 令牌 %s（编号 %lld），令牌只显示这一次：\n", argv[optind],
+               (long long)w.id);
+        printf("%s\n", w.text);
+    }
+    arena_free(w.arena);
+    return rc;
+}
+
+struct token_listing {
+    struct arena *arena;
+    struct principal p;
+    struct api_token *items;
+    size_t n;
+};
+
+static int do_apikey_list(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct token_listing *l = arg;
+    return account_token_list(c, l->arena, &l->p, &l->items, &l->n, ec);
+}
+
+static int cmd_apikey_list(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB};
+    struct token_listing l = {0};
+    struct err_ctx ec = {0};
+    struct opts o;
+    struct store *s;
+    char roles[128], created[TIME_INSTANT_LEN];
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 0);
+    if (!(s = open_db(o.db, false, 0)))
+        return 1;
+    l.arena = arena_new();
+    cli_principal(&l.p);
+    rc = store_read(s, do_apikey_list, &l, &ec);
+    store_free(s);
+    if (rc < 0) {
+        arena_free(l.arena);
+        return fail("", &ec);
+    }
+    printf("编号\t名称\t前缀\t角色\t单位\t创建时间\t状态\n");
+    for (size_t i = 0; i < l.n; i++) {
+        struct api_token *t = &l.items[i];
+        role_format_list(t->roles, roles, sizeof(roles));
+        time_format_instant(t->created_at_ms, created, sizeof(created));
+        printf("%lld\t%s\t%s…\t%s\t%s\t%s\t%s\n", (long long)t->id, t->name, t->prefix, roles,
+               t->unit_code, created, t->revoked_at_ms ? "已撤销" : "有效");
+    }
+    arena_free(l.arena);
+    return 0;
+}
+
+static int do_apikey_revoke(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct cli_work *w = arg;
+    return account_token_revoke(c, w->arena, &w->p, w->id, ec);
+}
+
+static int cmd_apikey_revoke(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB};
+    struct opts o;
+    struct cli_work w = {.o = &o};
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 1);
+    if (str_to_int64(argv[optind], 1, INT64_MAX, &w.id) < 0)
+        usage_error("令牌编号应为正整数，而不是 '%s'\n", argv[optind]);
+    w.arena = arena_new();
+    cli_principal(&w.p);
+    rc = run_write(do_apikey_revoke, &w, o.db, "无法撤销 API 令牌：");
+    if (rc == 0)
+        printf("已撤销 API 令牌 %lld\n", (long long)w.id);
+    arena_free(w.arena);
+    return rc;
+}
+
+/* ================================================================
+ * The command table
+ * ================================================================ */
+
+static int cmd_help(int argc, char **argv);
+
+static const struct cmd commands[] = {
+    {"serve", cmd_serve, "[选项]", "启动 HTTP 服务（先自动应用数据库迁移），收到 SIGINT/SIGTERM 后平稳退出。",
+     OPT_DB_HELP "  --listen ADDR:PORT 监听地址（环境变量 FAZHI_LISTEN，默认 127.0.0.1:8080）\n"
+                 "  --threads N        工作线程数（环境变量 FAZHI_THREADS，默认为 CPU 核数）\n"
+                 "  --max-batch N      一次组提交最多合并的写操作数（FAZHI_MAX_BATCH，默认 256；\n"
+                 "                     1 即每个写操作单独提交，仅用于性能对比）\n"
+                 "  --log-level LEVEL  日志级别：debug、info、warn、error、off（FAZHI_LOG_LEVEL）\n"},
+    {"migrate", cmd_migrate, "[选项]", "应用尚未应用的数据库迁移；任何一个失败则数据库保持原样。",
+     OPT_DB_HELP},
+    {"unit add", cmd_unit_add, "--code CODE --name NAME --type TYPE [--parent CODE]",
+     "创建一个单位。类型：city、district、subdistrict、department、station、community、village。",
+     OPT_DB_HELP "  --code CODE        单位代码（字母、数字、- 或 _）\n"
+                 "  --name NAME        单位名称\n"
+                 "  --type TYPE        单位类型\n"
+                 "  --parent CODE      上级单位代码（第一个单位不需要）\n"},
+    {"unit list", cmd_unit_list, "[选项]", "列出全部单位。", OPT_DB_HELP},
+    {"user add", cmd_user_add, "LOGIN --unit CODE [--name NAME] [--role R[,R...]] [--password-stdin]",
+     "创建用户。不加 --password-stdin 时生成并显示一个初始密码。",
+     OPT_DB_HELP "  --unit CODE        所属单位代码\n"
+                 "  --name NAME        姓名（默认同登录名）\n"
+                 "  --role ROLES       角色，逗号分隔：staff、officer、mediator、adviser、leader、admin（默认 staff）\n"
+                 "  --password-stdin   从标准输入读取一行作为密码\n"},
+    {"user list", cmd_user_list, "[选项]", "列出全部用户。", OPT_DB_HELP},
+    {"user passwd", cmd_user_passwd, "LOGIN [--password-stdin]",
+     "重设用户密码并使其现有会话失效。不加 --password-stdin 时生成并显示新密码。",
+     OPT_DB_HELP "  --password-stdin   从标准输入读取一行作为新密码\n"},
+    {"user disable", cmd_user_disable, "LOGIN", "停用用户并使其现有会话失效。", OPT_DB_HELP},
+    {"apikey add", cmd_apikey_add, "NAME [--role R[,R...]] [--unit CODE]",
+     "创建 API 令牌（用于 Authorization: Bearer），最后一行输出令牌，只显示这一次。",
+     OPT_DB_HELP "  --role ROLES       令牌的角色（默认 staff）\n"
+                 "  --unit CODE        令牌的单位范围（默认根单位）\n"},
+    {"apikey list", cmd_apikey_list, "[选项]", "列出 API 令牌（不显示令牌本身）。", OPT_DB_HELP},
+    {"apikey revoke", cmd_apikey_revoke, "ID", "撤销 API 令牌。", OPT_DB_HELP},
+    {"backup", cmd_backup, "FILE", "在服务运行时生成数据库的一致性副本。", OPT_DB_HELP},
+    {"audit verify", cmd_audit_verify, "[选项]",
+     "校验审计日志的哈希链：完整时退出码为 0，发现篡改或删除时为 1 并指出第一条异常记录。",
+     OPT_DB_HELP},
+    {"version", cmd_version, "", "显示版本。", ""},
+    {"help", cmd_help, "[命令]", "显示帮助。", ""},
+};
+
+static void print_overview(FILE *out)
+{
+    fprintf(out, "fazhi %s：街道法治政府建设工作系统\n\n用法：fazhi 命令 [选项]\n\n命令：\n",
+            FAZHI_VERSION);
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n每个命令的选项：fazhi 命令 --help\n");
+}
+
+/* Finds the command named by argv[0] (and argv[1] for two-word commands);
+ * *used gets how many words it took. */
+static const struct cmd *find_cmd(int argc, char **argv, int *used)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+        const char *name = commands[i].name, *space = strchr(name, ' ');
+        if (!space && strcmp(argv[0], name) == 0) {
+            *used = 1;
+            return &commands[i];
+        }
+        if (space && argc >= 2 && strlen(argv[0]) == (size_t)(space - name) &&
+            strncmp(argv[0], name, (size_t)(space - name)) == 0 && strcmp(argv[1], space + 1) == 0) {
+            *used = 2;
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    const struct cmd *c;
+    int used;
+
+    parse_opts(argc, argv, NULL, 0, &(struct opts){0});
+    if (optind >= argc) {
+        print_overview(stdout);
+        return 0;
+    }
+    c = find_cmd(argc - optind, argv + optind, &used);
+    if (!c)
+        usage_error("没有命令 '%s'\n", argv[optind]);
+    print_help(c);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const struct cmd *c;
+    const char *env;
+    enum log_level level;
+    int used;
+
+    if ((env = getenv("FAZHI_LOG_LEVEL")) && *env) {
+        if (log_parse_level(env, &level) < 0) {
+            fprintf(stderr, "fazhi: 环境变量 FAZHI_LOG_LEVEL 应为 debug、info、warn、error 或 off\n");
+            return EXIT_USAGE;
+        }
+        log_set_level(level);
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "fazhi: libsodium 初始化失败\n");
+        return 1;
+    }
+    if (argc < 2) {
+        print_overview(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_overview(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        argv[1] = "version";
+    c = find_cmd(argc - 1, argv + 1, &used);
+    if (!c) {
+        /* A two-word command missing its second word gets its own hint. */
+        fprintf(stderr, "fazhi: 没有命令 '%s%s%s'（fazhi help 列出全部命令）\n", argv[1],
+                argc > 2 ? " " : "", argc > 2 ? argv[2] : "");
+        return EXIT_USAGE;
+    }
+    current = c;
+    /* The command sees its own name as argv[0], then its arguments. */
+    return c->run(argc - used, argv + used);
+}

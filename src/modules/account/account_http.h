@@ -1,0 +1,15 @@
+/*
+ * account_http.h - the account module's contribution: sign-in, users, API
+ * tokens, the audit log listing, and the request authenticator.
+ */
+#ifndef FAZHI_MODULES_ACCOUNT_HTTP_H
+#define FAZHI_MODULES_ACCOUNT_HTTP_H
+
+#include "modules/module.h"
+
+extern const struct module account_module;
+
+/* The server's auth hook (http_auth_fn): session cookie or bearer token. */
+int account_http_auth(struct http_request *req, struct principal *out, struct err_ctx *ec);
+
+#endif
