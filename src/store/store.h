@@ -40,10 +40,10 @@ struct store_conn; /* a connection lent to one callback */
 struct store_stmt; /* a prepared statement in use, from the connection's cache */
 
 struct store_options {
-    int readers;          /* reader connections in the pool (default 4) */
-    int busy_timeout_ms;  /* how long to wait on a lock held by another process (5000) */
-    int max_batch;        /* most units of work in one group commit (256) */
-    bool read_only;       /* open for reading only (backup, audit verify) */
+    int readers;         /* reader connections in the pool (default 4) */
+    int busy_timeout_ms; /* how long to wait on a lock held by another process (5000) */
+    int max_batch;       /* most units of work in one group commit (256) */
+    bool read_only;      /* open for reading only (backup, audit verify) */
 };
 
 /* A unit of work or a read: returns 0 or a negative enum err with ec set. */
@@ -100,8 +100,8 @@ extern const struct store_migration store_builtin_migrations[];
 extern const size_t store_builtin_migrations_count;
 
 /* store_migrate() with an explicit list, for tests. */
-int store_migrate_with(struct store *s, const struct store_migration *list, size_t n,
-                       int *applied, struct err_ctx *ec);
+int store_migrate_with(struct store *s, const struct store_migration *list, size_t n, int *applied,
+                       struct err_ctx *ec);
 
 /* The highest migration applied, and the highest this program knows. */
 int store_schema_version(struct store *s, int *current, int *latest, struct err_ctx *ec);
@@ -114,6 +114,19 @@ int store_ping(struct store *s, struct err_ctx *ec);
 
 /* Writes a consistent copy of the database to 'path' while it is in use. */
 int store_backup(struct store *s, const char *path, struct err_ctx *ec);
+
+/* Counters since store_open(), for tests, logs and /healthz. */
+struct store_stats {
+    int64_t commits;      /* group commits that succeeded */
+    int64_t units;        /* units of work run */
+    int64_t units_failed; /* units rolled back (their callback failed, or the commit did) */
+    int64_t max_batch;    /* most units of work seen in one transaction */
+    int64_t queued;       /* units of work waiting for the writer right now */
+    int readers;          /* reader connections open */
+};
+
+/* Fills *out with the counters of 's'. */
+void store_stats(struct store *s, struct store_stats *out);
 
 /* ---- reads and writes ---- */
 
@@ -131,12 +144,12 @@ int store_write(struct store *s, store_fn fn, void *arg, struct err_ctx *ec);
  *   'i'  int64_t
  *   'd'  double
  *   't'  const char *  (NULL binds SQL NULL)
- *   'b'  const void *, size_t  (a blob: pointer then length)
+ *   'b'  const void *, size_t  (a blob: pointer then length; NULL binds SQL NULL)
  *   'n'  nothing: binds SQL NULL
  * On success *out is ready for store_step(); release it with store_done().
  */
-int store_query(struct store_conn *c, struct store_stmt **out, struct err_ctx *ec,
-                const char *sql, const char *types, ...);
+int store_query(struct store_conn *c, struct store_stmt **out, struct err_ctx *ec, const char *sql,
+                const char *types, ...);
 
 /* Returns 1 when a row is ready, 0 when done, or a negative enum err. */
 int store_step(struct store_stmt *st, struct err_ctx *ec);
@@ -164,7 +177,8 @@ int store_exec(struct store_conn *c, struct err_ctx *ec, const char *sql, const 
 /*
  * Runs a query expected to return one integer in its first column (a count,
  * a RETURNING id). Returns 0 and sets *out, ERR_NOT_FOUND when there is no
- * row, or another negative enum err.
+ * row (leaving 'ec' untouched, so the caller can set a precise message), or
+ * another negative enum err.
  */
 int store_query_int(struct store_conn *c, int64_t *out, struct err_ctx *ec, const char *sql,
                     const char *types, ...);
