@@ -43,6 +43,9 @@ REL_OBJS := $(call objs,build/rel)
 ASAN_OBJS := $(call objs,build/asan)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/tests/unit/%,$(UNIT_TESTS))
 API_BINS := $(patsubst tests/api/%.c,build/asan/tests/api/%,$(API_TESTS))
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
+FUZZ_BINS := $(patsubst %,build/asan/fuzz/%,$(FUZZ_TARGETS))
+
 
 .PHONY: all asan demo check deps format format-check clean tests
 all: build/rel/fazhi
@@ -85,7 +88,7 @@ build/asan/tests/unit/%: build/asan/tests/unit/%.o $(ASAN_OBJS)
 build/asan/tests/api/%: build/asan/tests/api/%.o $(patsubst tests/%.c,build/asan/tests/%.o,$(API_HELPERS)) $(ASAN_OBJS)
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
-asan: build/asan/fazhi $(UNIT_BINS) $(API_BINS)
+asan: build/asan/fazhi $(UNIT_BINS) $(API_BINS) $(FUZZ_BINS)
 
 # --- checks ---
 format:
@@ -98,7 +101,7 @@ format-check:
 check: deps
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory -j$$(nproc) asan build/rel/fazhi
-	@FAZHI_BIN=$(CURDIR)/build/asan/fazhi scripts/run-tests.sh $(UNIT_BINS) $(API_BINS)
+	@FAZHI_BIN=$(CURDIR)/build/asan/fazhi scripts/run-tests.sh $(UNIT_BINS) $(FUZZ_BINS) $(API_BINS)
 
 demo: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) build/rel/fazhi
@@ -106,6 +109,19 @@ demo: deps
 
 clean:
 	rm -rf build
+
+
+# --- fuzz targets (src/http parsers; see fuzz/README.md) ---
+# Each fuzz/fuzz_<name>.c is linked with fuzz/replay.c and the sanitizer
+# objects; `make fuzz-replay` runs every target over fuzz/corpus/fuzz_<name>/.
+
+build/asan/fuzz/%: fuzz/%.c fuzz/replay.c $(ASAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(ASAN_FLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ fuzz/$*.c fuzz/replay.c $(ASAN_OBJS) $(PKG_LIBS)
+
+.PHONY: fuzz-replay
+fuzz-replay: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do build/asan/fuzz/$$t || exit 1; done
 
 .PRECIOUS: build/asan/tests/%.o
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -42,22 +42,22 @@ struct http_route {
     const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE" */
     const char *pattern; /* "/api/v1/units/{id}": literal segments and {name} */
     http_handler_fn handler;
-    unsigned flags;      /* enum http_route_flags */
-    unsigned roles;      /* enum role bits, any of which admits; 0 = any signed-in caller */
+    unsigned flags; /* enum http_route_flags */
+    unsigned roles; /* enum role bits, any of which admits; 0 = any signed-in caller */
 };
 
 #define HTTP_MAX_PARAMS 8
 
 struct http_request {
-    struct arena *arena;    /* everything request-scoped comes from here */
-    struct store *store;    /* the database */
-    struct sse_hub *hub;    /* live events */
+    struct arena *arena; /* everything request-scoped comes from here */
+    struct store *store; /* the database */
+    struct sse_hub *hub; /* live events */
     const char *method;
-    const char *path;       /* as received, without the query string */
-    const char *body;       /* NUL-terminated copy of the body, or "" */
+    const char *path; /* as received, without the query string */
+    const char *body; /* NUL-terminated copy of the body, or "" */
     size_t body_len;
-    const char *client_ip;  /* text form of the peer address */
-    bool secure;            /* reached over TLS (X-Forwarded-Proto: https) */
+    const char *client_ip; /* text form of the peer address */
+    bool secure;           /* reached over TLS (X-Forwarded-Proto: https) */
 
     /* The caller, or NULL when anonymous. Set before the handler runs. */
     const struct principal *principal;

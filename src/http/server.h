@@ -31,14 +31,14 @@ struct http_route_table {
 };
 
 struct http_server_config {
-    const char *listen;          /* "127.0.0.1:8080", "[::1]:8080", ":8080" */
-    int threads;                 /* worker threads in the pool (default: cores) */
-    size_t max_body;             /* largest accepted body in bytes (default 1 MiB) */
-    unsigned timeout_s;          /* idle connection timeout (default 30) */
-    unsigned max_connections;    /* default 4096 */
-    const char *version;         /* reported by /healthz */
+    const char *listen;       /* "127.0.0.1:8080", "[::1]:8080", ":8080" */
+    int threads;              /* worker threads in the pool (default: cores) */
+    size_t max_body;          /* largest accepted body in bytes (default 1 MiB) */
+    unsigned timeout_s;       /* idle connection timeout (default 30) */
+    unsigned max_connections; /* default 4096 */
+    const char *version;      /* reported by /healthz */
     struct store *store;
-    http_auth_fn auth;           /* may be NULL: every request is anonymous */
+    http_auth_fn auth; /* may be NULL: every request is anonymous */
     const struct http_route_table *tables;
     size_t ntables;
 };
@@ -57,7 +57,11 @@ unsigned http_server_port(const struct http_server *srv);
 /* The live-event hub, to install as the store's event hook. */
 struct sse_hub *http_server_hub(struct http_server *srv);
 
-/* Stops as described above and frees the server. */
+/*
+ * Stops as described above and frees the server with its hub. Before the
+ * hub is freed it removes the store's event hook (store_set_event_hook(store,
+ * NULL, NULL)), so a commit after this point cannot reach freed memory.
+ */
 void http_server_stop(struct http_server *srv);
 
 #endif

@@ -24,7 +24,11 @@ void sse_hub_free(struct sse_hub *hub);
 /* The store's event hook: fans one committed event out to subscribers. */
 void sse_hub_publish(const struct store_event_rec *ev, void *hub);
 
-/* Ends every stream and refuses new ones (first step of shutdown). */
+/*
+ * Ends every stream and refuses new ones (ERR_UNAVAILABLE), the first step
+ * of shutdown: wakes every suspended connection so that libmicrohttpd may be
+ * stopped, and waits up to 2 s for the streams to send their end.
+ */
 void sse_hub_shutdown(struct sse_hub *hub);
 
 /* Number of open streams (for /healthz and tests). */
@@ -36,7 +40,7 @@ size_t sse_hub_count(struct sse_hub *hub);
  * 'scope_path' limits events to that subtree ("" for none, with a topic);
  * 'topic', if not NULL, limits them to that topic.
  */
-int sse_serve(struct http_request *req, const char *scope_path, const char *topic,
-              int64_t last_id, struct err_ctx *ec);
+int sse_serve(struct http_request *req, const char *scope_path, const char *topic, int64_t last_id,
+              struct err_ctx *ec);
 
 #endif

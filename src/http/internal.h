@@ -1,0 +1,102 @@
+/*
+ * internal.h - the per-request state shared by the files of http/.
+ *
+ * struct http_ctx wraps the struct http_request a handler sees; it lives in
+ * the request's own arena (req.server_private points back at it) from the
+ * moment libmicrohttpd hands over the request line until it reports the
+ * request complete. Nothing outside http/ includes this header.
+ *
+ * A reply is recorded here by the http_reply_* functions and turned into a
+ * libmicrohttpd response only once, by response_queue(), after the handler
+ * returned: so handlers may add headers and cookies before or after choosing
+ * the body, and an error returned after a reply was chosen still wins.
+ */
+#ifndef FAZHI_HTTP_INTERNAL_H
+#define FAZHI_HTTP_INTERNAL_H
+
+#include <microhttpd.h>
+
+#include "http/parse.h"
+#include "http/server.h"
+
+struct router;
+
+struct http_header_item {
+    struct http_header_item *next;
+    const char *name, *value; /* in the arena */
+};
+
+struct http_form {
+    struct parse_pairs pairs;
+};
+
+struct http_ctx {
+    struct http_request req;
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    int64_t start_us;
+
+    /* Request line, as received. */
+    const char *query; /* after '?', not decoded, or NULL */
+    size_t query_len;
+    struct parse_pairs query_pairs; /* decoded before the handler runs */
+    struct parse_pairs cookies;
+    bool cookies_parsed;
+    struct http_form *form; /* parsed body, once asked for */
+    json_t *json;           /* parsed body, once asked for */
+    struct principal principal;
+
+    /* Upload. */
+    char *body_buf;
+    size_t body_cap;
+    uint64_t discarded; /* bytes dropped after the body went over the limit */
+    bool too_large;
+
+    /* Reply. */
+    bool has_reply;
+    int status;
+    const char *content_type; /* NULL: no Content-Type (204, redirects) */
+    const void *data;         /* in the arena or static */
+    size_t len;
+    struct MHD_Response *response; /* a ready response (SSE), or NULL */
+    struct http_header_item *headers, **headers_tail;
+    bool has_cache_control;
+
+    /* Progress. */
+    bool started; /* the access handler has been called once */
+    bool queued;  /* a response went to libmicrohttpd */
+    size_t bytes; /* body bytes of the reply, for the log */
+};
+
+static inline struct http_ctx *http_ctx_of(const struct http_request *req)
+{
+    return (struct http_ctx *)req->server_private;
+}
+
+/* ---- response.c ---- */
+
+/* Drops any reply chosen so far (headers included), before an error reply. */
+void response_reset(struct http_ctx *ctx);
+
+/*
+ * Replaces the reply with the error in 'ec' (code, message, field): the one
+ * place an error becomes a status and {"error":{...}} body. 5xx errors are
+ * logged with their detail. 'allow' (may be NULL) is the Allow header of 405.
+ */
+void response_error(struct http_ctx *ctx, const struct err_ctx *ec, const char *allow);
+
+/* Records a ready libmicrohttpd response (takes ownership): the SSE stream. */
+void response_set_mhd(struct http_ctx *ctx, int status, struct MHD_Response *resp);
+
+/*
+ * Builds the libmicrohttpd response from the recorded reply, adds the
+ * security headers and queues it. A handler that chose no reply gets a 500.
+ */
+enum MHD_Result response_queue(struct http_ctx *ctx);
+
+/* ---- request.c ---- */
+
+/* Decodes the query string into ctx->query_pairs (ERR_BAD_REQUEST naming the argument). */
+int request_parse_query(struct http_ctx *ctx, struct err_ctx *ec);
+
+#endif

@@ -1,0 +1,699 @@
+/*
+ * server.c - libmicrohttpd glue: start and stop, the request life cycle,
+ * authentication, role and CSRF checks, and the built-in routes.
+ *
+ * Life of a request (libmicrohttpd calls, in order):
+ *   on_uri        the request line arrived: create the arena and context
+ *                 (the raw URI is only visible here; we split path and query
+ *                 ourselves and keep libmicrohttpd from decoding either);
+ *   on_request #1 headers are in: remember method, peer, TLS; answer 413 at
+ *                 once if Content-Length is over the limit. Nothing else is
+ *                 queued on this call, because a reply queued on the first
+ *                 call loses keep-alive (shared/MEASURED.md);
+ *   on_request #n body pieces: copy up to the limit, drop the rest;
+ *   on_request #last route, authenticate, check roles and CSRF, run the
+ *                 handler, queue the reply;
+ *   on_completed  log one line and free the arena.
+ *
+ * The daemon runs an epoll thread pool; each worker owns its connections, so
+ * the request path takes no lock of ours.
+ */
+#include "core/compat.h"
+#include "http/server.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "core/time.h"
+#include "http/internal.h"
+#include "http/router.h"
+#include "http/sse.h"
+#include "store/store.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define DEFAULT_LISTEN      "127.0.0.1:8080"
+#define DEFAULT_MAX_BODY    (1024 * 1024)
+#define DEFAULT_TIMEOUT_S   30
+#define DEFAULT_CONNECTIONS 4096
+#define CONNECTION_MEMORY   (16 * 1024)
+#define LISTEN_BACKLOG      1024
+#define BODY_FIRST_ALLOC    4096
+#define LOG_PATH_MAX        256
+/* How much of an over-long body (without Content-Length) we read and drop
+   before hanging up instead of answering 413. */
+#define DISCARD_LIMIT (8 * 1024 * 1024)
+
+struct http_server {
+    struct router *router;
+    struct sse_hub *hub;
+    struct MHD_Daemon *daemon;
+    struct store *store;
+    http_auth_fn auth;
+    char *version;
+    size_t max_body;
+    unsigned port;
+};
+
+/* The last message libmicrohttpd logged in this thread: why a start failed. */
+static _Thread_local char last_mhd_error[256];
+
+/* ---- built-in routes ---- */
+
+/* GET /healthz -> 200 {"status":"ok","version","database":{"backend","ok","schema"},"streams"}
+ *              | 503 {"status":"unavailable",...} */
+static int handle_healthz(struct http_request *req, struct err_ctx *ec)
+{
+    struct http_server *srv = http_ctx_of(req)->srv;
+    json_int_t streams = (json_int_t)sse_hub_count(srv->hub);
+    struct err_ctx dbec;
+    int current = 0, latest = 0;
+    const char *backend;
+    bool ok;
+
+    (void)ec;
+    if (!srv->store)
+        return http_reply_json(req, 200,
+                               json_pack("{s:s, s:s, s:n, s:I}", "status", "ok", "version",
+                                         srv->version, "database", "streams", streams));
+    err_clear(&dbec);
+    ok = store_ping(srv->store, &dbec) == 0 &&
+         store_schema_version(srv->store, &current, &latest, &dbec) == 0;
+    if (!ok)
+        log_warn("healthz: database check failed: %s %s", dbec.message, dbec.detail);
+    backend = store_backend_name(srv->store);
+    return http_reply_json(req, ok ? 200 : 503,
+                           json_pack("{s:s, s:s, s:{s:s, s:b, s:i}, s:I}", "status",
+                                     ok ? "ok" : "unavailable", "version", srv->version, "database",
+                                     "backend", backend ? backend : "", "ok", ok, "schema", current,
+                                     "streams", streams));
+}
+
+/* GET /api/v1/events[?last_event_id=N]  (Last-Event-ID: N) -> 200 text/event-stream */
+static int handle_events(struct http_request *req, struct err_ctx *ec)
+{
+    const char *h = http_header(req, "Last-Event-ID");
+    int64_t last = 0;
+    int rc;
+
+    if (h) {
+        /* The browser echoes what we sent; anything else means "from now". */
+        if (str_to_int64(h, 0, INT64_MAX, &last) < 0)
+            last = 0;
+    } else if ((rc = http_query_int(req, "last_event_id", 0, INT64_MAX, 0, &last, ec)) < 0) {
+        return rc;
+    }
+    return sse_serve(req, req->principal->unit_path, NULL, last, ec);
+}
+
+static const struct http_route builtin_routes[] = {
+    {"GET", "/healthz", handle_healthz, HTTP_PUBLIC, 0},
+    {"GET", "/api/v1/events", handle_events, 0, 0},
+};
+
+/* ---- checks before the handler ---- */
+
+/*
+ * Runs the auth hook. A stale session cookie on a public route is treated
+ * as no credentials, so that an expired session never locks anyone out of
+ * the sign-in page; a bad bearer token is always an error, because a
+ * program should learn that its token is wrong.
+ */
+static int authenticate(struct http_ctx *ctx, const struct http_route *route, struct err_ctx *ec)
+{
+    struct http_request *req = &ctx->req;
+    int rc;
+
+    if (!ctx->srv->auth)
+        return 0;
+    rc = ctx->srv->auth(req, &ctx->principal, ec);
+    if (rc > 0) {
+        req->principal = &ctx->principal;
+        return 0;
+    }
+    req->via_cookie = false;
+    if (rc == 0)
+        return 0;
+    if ((route->flags & HTTP_PUBLIC) && rc == ERR_UNAUTHENTICATED &&
+        !http_header(req, MHD_HTTP_HEADER_AUTHORIZATION)) {
+        err_clear(ec);
+        return 0;
+    }
+    if (ec->code == ERR_OK)
+        err_set(ec, (enum err)rc, NULL, NULL);
+    return ec->code;
+}
+
+static bool method_is_safe(const char *m)
+{
+    return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0;
+}
+
+/*
+ * The CSRF token of the session must come back in the X-CSRF-Token header
+ * (scripts) or, for a form posted by a page without JavaScript, in its
+ * csrf_token field. Compared in constant time.
+ */
+static bool csrf_ok(struct http_ctx *ctx)
+{
+    struct http_request *req = &ctx->req;
+    const char *want = req->principal->csrf_token;
+    const char *got = http_header(req, "X-CSRF-Token");
+    size_t n = strnlen(want, sizeof(req->principal->csrf_token));
+
+    if (n == 0 || n == sizeof(req->principal->csrf_token))
+        return false;
+    if (!got && parse_media_type_is(http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE),
+                                    "application/x-www-form-urlencoded")) {
+        struct http_form *f;
+        struct err_ctx fec;
+        err_clear(&fec);
+        if (http_form_body(req, &f, &fec) == 0)
+            got = http_form_get(f, "csrf_token");
+    }
+    return got && strlen(got) == n && sodium_memcmp(got, want, n) == 0;
+}
+
+static void dispatch(struct http_ctx *ctx)
+{
+    struct http_request *req = &ctx->req;
+    const struct http_route *route;
+    struct router_match m;
+    char allow[ROUTER_ALLOW_MAX];
+    struct err_ctx ec;
+    int rc;
+
+    err_clear(&ec);
+    rc = router_match(ctx->srv->router, req->arena, req->method, req->path, &m, allow,
+                      sizeof(allow));
+    if (rc < 0) {
+        err_set(&ec, (enum err)rc, NULL, NULL);
+        response_error(ctx, &ec, allow);
+        return;
+    }
+    route = m.route;
+    req->nparams = m.nparams;
+    for (size_t i = 0; i < m.nparams; i++) {
+        req->param_names[i] = m.names[i];
+        req->param_values[i] = m.values[i];
+    }
+    if (request_parse_query(ctx, &ec) < 0 || authenticate(ctx, route, &ec) < 0)
+        goto fail;
+    if (!(route->flags & HTTP_PUBLIC)) {
+        if (!req->principal) {
+            err_set(&ec, ERR_UNAUTHENTICATED, NULL, "请先登录");
+            goto fail;
+        }
+        if (!access_has_role(req->principal, route->roles)) {
+            err_set(&ec, ERR_FORBIDDEN, NULL, "当前角色无权执行此操作");
+            goto fail;
+        }
+    }
+    if (req->via_cookie && req->principal && !method_is_safe(req->method) &&
+        !(route->flags & HTTP_NO_CSRF) && !csrf_ok(ctx)) {
+        err_set(&ec, ERR_FORBIDDEN, "csrf_token", "缺少或无效的 CSRF 令牌");
+        goto fail;
+    }
+    rc = route->handler(req, &ec);
+    if (rc < 0) {
+        if (ec.code == ERR_OK)
+            err_set(&ec, (enum err)rc, NULL, NULL);
+        goto fail;
+    }
+    return; /* no reply chosen: response_queue() answers 500 */
+fail:
+    response_error(ctx, &ec, NULL);
+}
+
+/* ---- libmicrohttpd callbacks ---- */
+
+/* Leaves the path and query undecoded: the router and parse.c decode them. */
+static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(s);
+}
+
+/* libmicrohttpd messages about one client going away, not about us. */
+static const char *const mhd_client_noise[] = {
+    "no longer available", "onnection reset", "Failed to send",
+    "Failed to receive",   "timed out",       "closed by remote",
+};
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) FZ_PRINTF(2, 0);
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    enum log_level level = LOG_WARN;
+    size_t n;
+
+    (void)cls;
+    vsnprintf(last_mhd_error, sizeof(last_mhd_error), fmt, ap);
+    n = strlen(last_mhd_error);
+    while (n && (last_mhd_error[n - 1] == '\n' || last_mhd_error[n - 1] == '\r'))
+        last_mhd_error[--n] = '\0';
+    for (size_t i = 0; i < ARRAY_SIZE(mhd_client_noise); i++)
+        if (strstr(last_mhd_error, mhd_client_noise[i]))
+            level = LOG_DEBUG;
+    log_write(level, "libmicrohttpd: %s", last_mhd_error);
+}
+
+static struct http_ctx *ctx_new(struct http_server *srv, struct MHD_Connection *conn,
+                                const char *uri)
+{
+    struct arena *a = arena_new();
+    struct http_ctx *ctx = arena_zalloc(a, sizeof(*ctx));
+    const char *q = uri ? strchr(uri, '?') : NULL;
+
+    ctx->srv = srv;
+    ctx->conn = conn;
+    ctx->start_us = time_mono_us();
+    ctx->headers_tail = &ctx->headers;
+    ctx->req.arena = a;
+    ctx->req.store = srv->store;
+    ctx->req.hub = srv->hub;
+    ctx->req.server_private = ctx;
+    ctx->req.method = "-";
+    ctx->req.body = "";
+    ctx->req.client_ip = "-";
+    if (!uri)
+        uri = "";
+    if (q) {
+        ctx->req.path = arena_strndup(a, uri, (size_t)(q - uri));
+        ctx->query_len = strlen(q + 1);
+        ctx->query = arena_strndup(a, q + 1, ctx->query_len);
+    } else {
+        ctx->req.path = arena_strdup(a, uri);
+    }
+    return ctx;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    return ctx_new(cls, conn, uri);
+}
+
+static const char *client_ip(struct MHD_Connection *conn, struct arena *a)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    char *buf = arena_alloc(a, INET6_ADDRSTRLEN);
+
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        if (inet_ntop(AF_INET, &in->sin_addr, buf, INET6_ADDRSTRLEN))
+            return buf;
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+        /* A dual-stack socket shows IPv4 peers as ::ffff:a.b.c.d. */
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            if (inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], buf, INET6_ADDRSTRLEN))
+                return buf;
+        } else if (inet_ntop(AF_INET6, &in6->sin6_addr, buf, INET6_ADDRSTRLEN)) {
+            return buf;
+        }
+    }
+    return "-";
+}
+
+/* The first call: headers are in, the body (if any) is not. */
+static enum MHD_Result request_begin(struct http_ctx *ctx, const char *method)
+{
+    struct http_request *req = &ctx->req;
+    const char *proto, *cl;
+    int64_t declared;
+
+    ctx->started = true;
+    req->method = arena_strdup(req->arena, method);
+    req->client_ip = client_ip(ctx->conn, req->arena);
+    proto = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+    req->secure = proto && strcasecmp(proto, "https") == 0;
+    cl = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && str_to_int64(cl, 0, INT64_MAX, &declared) == 0) {
+        if ((uint64_t)declared > ctx->srv->max_body) {
+            /* Answer before reading the body; libmicrohttpd closes the
+               connection after this reply, which is what we want. */
+            struct err_ctx ec;
+            err_clear(&ec);
+            err_set(&ec, ERR_TOO_LARGE, NULL, "请求体超过 %zu 字节的上限", ctx->srv->max_body);
+            response_error(ctx, &ec, NULL);
+            return response_queue(ctx);
+        }
+        if (declared > 0) {
+            ctx->body_cap = (size_t)declared + 1;
+            ctx->body_buf = arena_alloc(req->arena, ctx->body_cap);
+        }
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result request_body(struct http_ctx *ctx, const char *data, size_t n)
+{
+    struct http_request *req = &ctx->req;
+    size_t max = ctx->srv->max_body;
+
+    if (ctx->too_large || n > max - req->body_len) {
+        ctx->too_large = true;
+        ctx->discarded += n;
+        return ctx->discarded > DISCARD_LIMIT ? MHD_NO : MHD_YES;
+    }
+    if (req->body_len + n + 1 > ctx->body_cap) {
+        /* Chunked upload: grow by doubling inside the arena. */
+        size_t cap = ctx->body_cap ? ctx->body_cap : BODY_FIRST_ALLOC;
+        char *buf;
+        while (cap < req->body_len + n + 1)
+            cap *= 2;
+        if (cap > max + 1)
+            cap = max + 1;
+        buf = arena_alloc(req->arena, cap);
+        if (req->body_len)
+            memcpy(buf, ctx->body_buf, req->body_len);
+        ctx->body_buf = buf;
+        ctx->body_cap = cap;
+    }
+    memcpy(ctx->body_buf + req->body_len, data, n);
+    req->body_len += n;
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct http_ctx *ctx = *con_cls;
+
+    (void)version;
+    if (!ctx) /* only if on_uri did not run */
+        *con_cls = ctx = ctx_new(cls, conn, url);
+    if (!ctx->started)
+        return request_begin(ctx, method);
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        return request_body(ctx, upload_data, n);
+    }
+    if (ctx->queued)
+        return MHD_YES;
+    if (ctx->body_buf) {
+        ctx->body_buf[ctx->req.body_len] = '\0';
+        ctx->req.body = ctx->body_buf;
+    }
+    if (ctx->too_large) {
+        struct err_ctx ec;
+        err_clear(&ec);
+        err_set(&ec, ERR_TOO_LARGE, NULL, "请求体超过 %zu 字节的上限", ctx->srv->max_body);
+        response_error(ctx, &ec, NULL);
+    } else {
+        dispatch(ctx);
+    }
+    return response_queue(ctx);
+}
+
+/* The path for the log line: control bytes escaped, length capped. */
+static void log_path(const char *path, char *buf, size_t size)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t j = 0;
+
+    for (const unsigned char *p = (const unsigned char *)path; *p && j + 4 < size; p++) {
+        if (*p <= 0x20 || *p == 0x7f) {
+            buf[j++] = '%';
+            buf[j++] = hex[*p >> 4];
+            buf[j++] = hex[*p & 15];
+        } else {
+            buf[j++] = (char)*p;
+        }
+    }
+    buf[j] = '\0';
+}
+
+static const char *termination_name(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+        return "";
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return " (timeout)";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return " (shutdown)";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+        return " (client closed)";
+    default:
+        return " (error)";
+    }
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_ctx *ctx = *con_cls;
+
+    (void)cls;
+    (void)conn;
+    if (!ctx)
+        return;
+    *con_cls = NULL;
+    if (log_get_level() <= LOG_INFO) {
+        const struct principal *p = ctx->req.principal;
+        char path[LOG_PATH_MAX], user[32], status[8];
+
+        log_path(ctx->req.path ? ctx->req.path : "", path, sizeof(path));
+        if (!p)
+            snprintf(user, sizeof(user), "-");
+        else if (p->user_id)
+            snprintf(user, sizeof(user), "%lld", (long long)p->user_id);
+        else
+            snprintf(user, sizeof(user), "token:%lld", (long long)p->token_id);
+        if (ctx->queued)
+            snprintf(status, sizeof(status), "%d", ctx->status);
+        else
+            snprintf(status, sizeof(status), "-");
+        log_info("http %s %s %s %zuB %lldus user=%s%s", ctx->req.method, path, status, ctx->bytes,
+                 (long long)(time_mono_us() - ctx->start_us), user, termination_name(toe));
+    }
+    response_reset(ctx); /* a reply never queued (the client left) */
+    arena_free(ctx->req.arena);
+}
+
+/* ---- start and stop ---- */
+
+/*
+ * Splits "host:port", "[v6]:port" or ":port" (every interface). Fills *addr
+ * for a host, or sets *any for none; *port gets the port.
+ */
+static int parse_listen(const char *listen, struct sockaddr_storage *addr, bool *any,
+                        unsigned *port, struct err_ctx *ec)
+{
+    char host[256];
+    const char *colon, *hs, *he;
+    struct addrinfo hints, *res = NULL;
+    int64_t p;
+    int rc;
+
+    if (listen[0] == '[') {
+        hs = listen + 1;
+        he = strchr(hs, ']');
+        if (!he || he[1] != ':')
+            goto bad;
+        colon = he + 1;
+    } else {
+        colon = strrchr(listen, ':');
+        if (!colon)
+            goto bad;
+        hs = listen;
+        he = colon;
+        if (memchr(hs, ':', (size_t)(he - hs)))
+            goto bad; /* a bare IPv6 address needs brackets */
+    }
+    if (str_to_int64(colon + 1, 0, 65535, &p) < 0 || (size_t)(he - hs) >= sizeof(host))
+        goto bad;
+    *port = (unsigned)p;
+    memcpy(host, hs, (size_t)(he - hs));
+    host[he - hs] = '\0';
+    *any = host[0] == '\0';
+    if (*any)
+        return 0;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0 || !res)
+        return err_set(ec, ERR_INVALID, "listen", "无法解析监听地址“%s”：%s", host,
+                       gai_strerror(rc));
+    memcpy(addr, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    if (addr->ss_family == AF_INET)
+        ((struct sockaddr_in *)(void *)addr)->sin_port = htons((uint16_t)p);
+    else if (addr->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)(void *)addr)->sin6_port = htons((uint16_t)p);
+    else
+        goto bad;
+    return 0;
+bad:
+    return err_set(ec, ERR_INVALID, "listen",
+                   "监听地址“%s”无效，应为“主机:端口”、“[IPv6]:端口”或“:端口”", listen);
+}
+
+/* Each connection is a descriptor: make room for the configured number. */
+static void raise_fd_limit(unsigned connections)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)connections + 256;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        log_warn("http: open-file limit %llu is below %u connections; raise it (ulimit -n)",
+                 (unsigned long long)rl.rlim_cur, connections);
+}
+
+static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned flags, unsigned port,
+                                       const struct sockaddr *addr, unsigned threads,
+                                       unsigned timeout_s, unsigned connections)
+{
+    struct MHD_OptionItem ops[8];
+    size_t n = 0;
+
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, NULL};
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, connections, NULL};
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL};
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG, NULL};
+    /* A pool of one is no pool (libmicrohttpd warns about it). */
+    if (threads > 1)
+        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+    /* Without an address, libmicrohttpd binds 'port' on every interface. */
+    if (addr)
+        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)addr};
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_UNESCAPE_CALLBACK,
+                            on_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                            MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+}
+
+static void server_free(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    sse_hub_free(srv->hub);
+    router_free(srv->router);
+    free(srv->version);
+    free(srv);
+}
+
+int http_server_start(const struct http_server_config *cfg, struct http_server **out,
+                      struct err_ctx *ec)
+{
+    const char *listen = cfg->listen && *cfg->listen ? cfg->listen : DEFAULT_LISTEN;
+    unsigned threads, timeout_s, connections, port = 0, flags;
+    struct sockaddr_storage addr;
+    struct http_server *srv;
+    const union MHD_DaemonInfo *info;
+    bool any = false;
+    int rc = 0;
+
+    *out = NULL;
+    if (sodium_init() < 0)
+        return err_set(ec, ERR_INTERNAL, NULL, "libsodium 初始化失败");
+    srv = calloc(1, sizeof(*srv));
+    if (!srv)
+        return err_set(ec, ERR_NOMEM, NULL, NULL);
+    srv->store = cfg->store;
+    srv->auth = cfg->auth;
+    srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+    srv->version = strdup(cfg->version ? cfg->version : "");
+    srv->router = router_new();
+    if (!srv->version) {
+        rc = err_set(ec, ERR_NOMEM, NULL, NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(builtin_routes); i++)
+        if ((rc = router_add(srv->router, &builtin_routes[i], ec)) < 0)
+            goto out;
+    for (size_t t = 0; t < cfg->ntables; t++)
+        for (size_t i = 0; i < cfg->tables[t].count; i++)
+            if ((rc = router_add(srv->router, &cfg->tables[t].routes[i], ec)) < 0)
+                goto out;
+    if ((rc = parse_listen(listen, &addr, &any, &port, ec)) < 0)
+        goto out;
+    srv->hub = sse_hub_new();
+
+    threads = cfg->threads > 0 ? (unsigned)cfg->threads : 0;
+    if (!threads) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? (unsigned)cores : 1;
+    }
+    timeout_s = cfg->timeout_s ? cfg->timeout_s : DEFAULT_TIMEOUT_S;
+    connections = cfg->max_connections ? cfg->max_connections : DEFAULT_CONNECTIONS;
+    raise_fd_limit(connections);
+
+    flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    last_mhd_error[0] = '\0';
+    if (any) {
+        /* Every interface: IPv6 and IPv4 on one socket, or IPv4 alone on a
+           machine without IPv6. */
+        srv->daemon = start_daemon(srv, flags | MHD_USE_DUAL_STACK, port, NULL, threads, timeout_s,
+                                   connections);
+        if (!srv->daemon)
+            srv->daemon = start_daemon(srv, flags, port, NULL, threads, timeout_s, connections);
+    } else {
+        if (addr.ss_family == AF_INET6)
+            flags |= MHD_USE_IPv6;
+        srv->daemon = start_daemon(srv, flags, port, (const struct sockaddr *)&addr, threads,
+                                   timeout_s, connections);
+    }
+    if (!srv->daemon) {
+        err_set(ec, ERR_IO, "listen", "无法在 %s 上启动 HTTP 服务（端口可能已被占用）", listen);
+        rc = err_detail(ec, "%s", last_mhd_error[0] ? last_mhd_error : "MHD_start_daemon failed");
+        goto out;
+    }
+    info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : port;
+    *out = srv;
+    srv = NULL;
+out:
+    server_free(srv);
+    return rc;
+}
+
+unsigned http_server_port(const struct http_server *srv)
+{
+    return srv->port;
+}
+
+struct sse_hub *http_server_hub(struct http_server *srv)
+{
+    return srv->hub;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+    MHD_socket listen_fd;
+
+    if (!srv)
+        return;
+    /* 1. No new connections (requests on open keep-alive ones still run). */
+    listen_fd = MHD_quiesce_daemon(srv->daemon);
+    /* 2. End every event stream and wake every suspended connection: stopping
+          the daemon with a suspended connection aborts the process. New
+          streams are refused (503) from here on. */
+    sse_hub_shutdown(srv->hub);
+    /* 3. Finish requests in flight and close every connection. */
+    MHD_stop_daemon(srv->daemon);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
+    /* 4. The hub is freed below: the store must not call into it any more. */
+    if (srv->store)
+        store_set_event_hook(srv->store, NULL, NULL);
+    server_free(srv);
+}
