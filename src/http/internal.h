@@ -63,9 +63,11 @@ struct http_ctx {
     bool has_cache_control;
 
     /* Progress. */
-    bool started; /* the access handler has been called once */
-    bool queued;  /* a response went to libmicrohttpd */
-    size_t bytes; /* body bytes of the reply, for the log */
+    bool started;              /* the access handler has been called once */
+    bool queued;               /* a response went to libmicrohttpd */
+    bool dispatched;           /* a blocking worker ran the handler */
+    struct http_ctx *next_job; /* in the blocking-work queue */
+    size_t bytes;              /* body bytes of the reply, for the log */
 };
 
 static inline struct http_ctx *http_ctx_of(const struct http_request *req)

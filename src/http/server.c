@@ -15,8 +15,17 @@
  *                 handler, queue the reply;
  *   on_completed  log one line and free the arena.
  *
- * The daemon runs an epoll thread pool; each worker owns its connections, so
- * the request path takes no lock of ours.
+ * The daemon runs an epoll thread pool; each I/O thread owns its
+ * connections, so the request path of a read takes no lock of ours.
+ *
+ * Requests with an unsafe method (POST, PUT, PATCH, DELETE) may block: a
+ * durable write waits for its group commit, a sign-in spends ~0.1 s hashing.
+ * Run on an I/O thread, that would stall every other connection of the
+ * thread and, worse, cap the writes waiting for one group commit at the
+ * number of I/O threads. So their last on_request call suspends the
+ * connection and hands the request to a pool of blocking workers; the
+ * worker runs the handler and resumes the connection, and the next
+ * on_request call queues the reply. Reads stay on the I/O threads.
  */
 #include "core/compat.h"
 #include "http/server.h"
@@ -32,6 +41,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <strings.h>
 #include <sys/resource.h>
@@ -50,8 +60,20 @@
    before hanging up instead of answering 413. */
 #define DISCARD_LIMIT (8 * 1024 * 1024)
 
+/* Blocking workers: enough that many writes wait for one group commit. */
+#define DEFAULT_WORKERS 64
+#define WORKER_STACK    (1024 * 1024)
+
 struct http_server {
     struct router *router;
+    /* The blocking-work queue (see the top of this file). */
+    pthread_mutex_t jobs_lock;
+    pthread_cond_t jobs_ready, jobs_idle;
+    struct http_ctx *jobs_head, **jobs_tail;
+    pthread_t *workers;
+    unsigned nworkers, busy;
+    bool draining; /* no new jobs: run them inline */
+    bool quit;     /* workers leave once the queue is empty */
     struct sse_hub *hub;
     struct MHD_Daemon *daemon;
     struct store *store;
@@ -384,6 +406,107 @@ static enum MHD_Result request_body(struct http_ctx *ctx, const char *data, size
     return MHD_YES;
 }
 
+/* ---- blocking workers ---- */
+
+/*
+ * Suspends the connection and queues the request for a worker. Returns
+ * false when the pool is draining (shutdown): the caller then runs the
+ * request inline, so that no connection stays suspended when the daemon
+ * stops.
+ */
+static bool offload(struct http_ctx *ctx)
+{
+    struct http_server *srv = ctx->srv;
+
+    pthread_mutex_lock(&srv->jobs_lock);
+    if (srv->draining || !srv->nworkers) {
+        pthread_mutex_unlock(&srv->jobs_lock);
+        return false;
+    }
+    /* Suspend first: the worker's resume must come after it. */
+    MHD_suspend_connection(ctx->conn);
+    ctx->next_job = NULL;
+    *srv->jobs_tail = ctx;
+    srv->jobs_tail = &ctx->next_job;
+    pthread_cond_signal(&srv->jobs_ready);
+    pthread_mutex_unlock(&srv->jobs_lock);
+    return true;
+}
+
+static void *worker_main(void *arg)
+{
+    struct http_server *srv = arg;
+
+    pthread_mutex_lock(&srv->jobs_lock);
+    for (;;) {
+        struct http_ctx *ctx;
+
+        while (!srv->jobs_head && !srv->quit)
+            pthread_cond_wait(&srv->jobs_ready, &srv->jobs_lock);
+        if (!srv->jobs_head)
+            break;
+        ctx = srv->jobs_head;
+        srv->jobs_head = ctx->next_job;
+        if (!srv->jobs_head)
+            srv->jobs_tail = &srv->jobs_head;
+        srv->busy++;
+        pthread_mutex_unlock(&srv->jobs_lock);
+
+        dispatch(ctx);
+        ctx->dispatched = true;
+        MHD_resume_connection(ctx->conn);
+
+        pthread_mutex_lock(&srv->jobs_lock);
+        if (--srv->busy == 0 && !srv->jobs_head)
+            pthread_cond_broadcast(&srv->jobs_idle);
+    }
+    pthread_mutex_unlock(&srv->jobs_lock);
+    return NULL;
+}
+
+static int workers_start(struct http_server *srv, unsigned n, struct err_ctx *ec)
+{
+    pthread_attr_t attr;
+
+    srv->workers = calloc(n, sizeof(*srv->workers));
+    if (!srv->workers)
+        return err_set(ec, ERR_NOMEM, NULL, NULL);
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK);
+    for (; srv->nworkers < n; srv->nworkers++) {
+        if (pthread_create(&srv->workers[srv->nworkers], &attr, worker_main, srv) != 0) {
+            pthread_attr_destroy(&attr);
+            return err_set(ec, ERR_INTERNAL, NULL, "无法创建工作线程");
+        }
+    }
+    pthread_attr_destroy(&attr);
+    return 0;
+}
+
+/* Refuses new jobs and waits until the queued and running ones are done
+ * (each resumes its connection). */
+static void workers_drain(struct http_server *srv)
+{
+    pthread_mutex_lock(&srv->jobs_lock);
+    srv->draining = true;
+    while (srv->jobs_head || srv->busy)
+        pthread_cond_wait(&srv->jobs_idle, &srv->jobs_lock);
+    pthread_mutex_unlock(&srv->jobs_lock);
+}
+
+static void workers_stop(struct http_server *srv)
+{
+    pthread_mutex_lock(&srv->jobs_lock);
+    srv->quit = true;
+    pthread_cond_broadcast(&srv->jobs_ready);
+    pthread_mutex_unlock(&srv->jobs_lock);
+    for (unsigned i = 0; i < srv->nworkers; i++)
+        pthread_join(srv->workers[i], NULL);
+    free(srv->workers);
+    srv->workers = NULL;
+    srv->nworkers = 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -402,6 +525,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (ctx->queued)
         return MHD_YES;
+    if (ctx->dispatched) /* a worker ran it and resumed the connection */
+        return response_queue(ctx);
     if (ctx->body_buf) {
         ctx->body_buf[ctx->req.body_len] = '\0';
         ctx->req.body = ctx->body_buf;
@@ -412,6 +537,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         err_set(&ec, ERR_TOO_LARGE, NULL, "请求体超过 %zu 字节的上限", ctx->srv->max_body);
         response_error(ctx, &ec, NULL);
     } else {
+        if (!method_is_safe(ctx->req.method) && offload(ctx))
+            return MHD_YES;
         dispatch(ctx);
     }
     return response_queue(ctx);
@@ -585,6 +712,10 @@ static void server_free(struct http_server *srv)
 {
     if (!srv)
         return;
+    workers_stop(srv);
+    pthread_mutex_destroy(&srv->jobs_lock);
+    pthread_cond_destroy(&srv->jobs_ready);
+    pthread_cond_destroy(&srv->jobs_idle);
     sse_hub_free(srv->hub);
     router_free(srv->router);
     free(srv->version);
@@ -608,6 +739,10 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     srv = calloc(1, sizeof(*srv));
     if (!srv)
         return err_set(ec, ERR_NOMEM, NULL, NULL);
+    pthread_mutex_init(&srv->jobs_lock, NULL);
+    pthread_cond_init(&srv->jobs_ready, NULL);
+    pthread_cond_init(&srv->jobs_idle, NULL);
+    srv->jobs_tail = &srv->jobs_head;
     srv->store = cfg->store;
     srv->auth = cfg->auth;
     srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
@@ -625,6 +760,8 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
             if ((rc = router_add(srv->router, &cfg->tables[t].routes[i], ec)) < 0)
                 goto out;
     if ((rc = parse_listen(listen, &addr, &any, &port, ec)) < 0)
+        goto out;
+    if ((rc = workers_start(srv, cfg->workers ? (unsigned)cfg->workers : DEFAULT_WORKERS, ec)) < 0)
         goto out;
     srv->hub = sse_hub_new();
 
@@ -688,11 +825,14 @@ void http_server_stop(struct http_server *srv)
           the daemon with a suspended connection aborts the process. New
           streams are refused (503) from here on. */
     sse_hub_shutdown(srv->hub);
-    /* 3. Finish requests in flight and close every connection. */
+    /* 3. Let the blocking workers finish: each resumes its connection. From
+          here on, writes run inline on the I/O threads. */
+    workers_drain(srv);
+    /* 4. Finish requests in flight and close every connection. */
     MHD_stop_daemon(srv->daemon);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
-    /* 4. The hub is freed below: the store must not call into it any more. */
+    /* 5. The hub is freed below: the store must not call into it any more. */
     if (srv->store)
         store_set_event_hook(srv->store, NULL, NULL);
     server_free(srv);

@@ -32,7 +32,8 @@ struct http_route_table {
 
 struct http_server_config {
     const char *listen;       /* "127.0.0.1:8080", "[::1]:8080", ":8080" */
-    int threads;              /* worker threads in the pool (default: cores) */
+    int threads;              /* I/O threads of the epoll pool (default: cores) */
+    int workers;              /* threads for requests that may block, i.e. writes (default 64) */
     size_t max_body;          /* largest accepted body in bytes (default 1 MiB) */
     unsigned timeout_s;       /* idle connection timeout (default 30) */
     unsigned max_connections; /* default 4096 */

@@ -928,12 +928,26 @@ static void sqlite_free(struct store *base)
     free(s);
 }
 
+/*
+ * Process-wide settings, before SQLite initialises itself: no memory
+ * statistics, whose global mutex every allocation of every connection would
+ * otherwise take (measurable at tens of thousands of reads a second).
+ */
+static void sqlite_configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 static int sqlite_open(const char *target, const struct store_options *opt, struct store **out,
                        struct err_ctx *ec)
 {
-    struct sqlite_store *s = calloc(1, sizeof(*s));
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
+    struct sqlite_store *s;
     int rc;
 
+    pthread_once(&configured, sqlite_configure);
+    s = calloc(1, sizeof(*s));
     *out = NULL;
     if (!s)
         return err_set(ec, ERR_NOMEM, NULL, NULL);

@@ -18,6 +18,46 @@
  * Tokens and hashes
  * ================================================================ */
 
+/*
+ * Each argon2id hash or check takes 64 MiB for ~0.1 s. Requests that may
+ * block run on a pool of many threads, so without a bound a burst of
+ * sign-ins could ask for gigabytes at once; at most HASH_SLOTS run together
+ * and the others wait their turn.
+ */
+#define HASH_SLOTS 4
+
+static pthread_mutex_t hash_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hash_free = PTHREAD_COND_INITIALIZER;
+static int hash_busy;
+
+static void hash_slot_take(void)
+{
+    pthread_mutex_lock(&hash_lock);
+    while (hash_busy >= HASH_SLOTS)
+        pthread_cond_wait(&hash_free, &hash_lock);
+    hash_busy++;
+    pthread_mutex_unlock(&hash_lock);
+}
+
+static void hash_slot_give(void)
+{
+    pthread_mutex_lock(&hash_lock);
+    hash_busy--;
+    pthread_cond_signal(&hash_free);
+    pthread_mutex_unlock(&hash_lock);
+}
+
+/* crypto_pwhash_str_verify() within a hash slot: 0 when the password matches. */
+static int password_verify(const char *hash, const char *password)
+{
+    int rc;
+
+    hash_slot_take();
+    rc = crypto_pwhash_str_verify(hash, password, strlen(password));
+    hash_slot_give();
+    return rc;
+}
+
 /* 32 random bytes as unpadded base64url (43 characters), with a prefix. */
 static void random_token(const char *prefix, char *out, size_t size)
 {
@@ -26,7 +66,8 @@ static void random_token(const char *prefix, char *out, size_t size)
 
     randombytes_buf(raw, sizeof(raw));
     snprintf(out, size, "%s", prefix);
-    sodium_bin2base64(out + n, size - n, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2base64(out + n, size - n, raw, sizeof(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 /* SHA-256 of a token, hex, into out[65]. */
@@ -40,6 +81,7 @@ static void token_hash(const char *token, char *out)
 int account_password_hash(const char *password, const char *field, char *out, struct err_ctx *ec)
 {
     size_t n = password ? strlen(password) : 0;
+    int rc;
 
     if (n < 8)
         return err_set(ec, ERR_INVALID, field, "密码至少 8 位");
@@ -47,8 +89,11 @@ int account_password_hash(const char *password, const char *field, char *out, st
         return err_set(ec, ERR_INVALID, field, "密码不能超过 128 位");
     if (!str_is_clean_utf8(password, n) || strpbrk(password, "\t\r\n"))
         return err_set(ec, ERR_INVALID, field, "密码含有不允许的字符");
-    if (crypto_pwhash_str(out, password, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    hash_slot_take();
+    rc = crypto_pwhash_str(out, password, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                           crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    hash_slot_give();
+    if (rc != 0)
         return err_set(ec, ERR_NOMEM, NULL, "服务器资源不足，请稍后再试");
     return 0;
 }
@@ -201,8 +246,8 @@ int account_user_get(struct store_conn *c, struct arena *a, int64_t id, struct u
 int account_user_by_login(struct store_conn *c, struct arena *a, const char *login,
                           struct user *out, struct err_ctx *ec)
 {
-    return user_fetch(c, a, out, ec, "SELECT " USER_COLUMNS USER_FROM "WHERE us.login = $1", "t",
-                      0, login);
+    return user_fetch(c, a, out, ec, "SELECT " USER_COLUMNS USER_FROM "WHERE us.login = $1", "t", 0,
+                      login);
 }
 
 int account_user_list(struct store_conn *c, struct arena *a, const struct principal *p,
@@ -324,8 +369,9 @@ static int audit_user(struct store_conn *c, struct arena *a, const struct princi
 
     access_actor(p, actor, sizeof(actor));
     rc = store_audit(c,
-                     &(struct audit_rec){actor, action, "user", arena_printf(a, "%lld", (long long)u->id),
-                                         u->unit_id, json_dump_arena(a, jb), json_dump_arena(a, ja)},
+                     &(struct audit_rec){actor, action, "user",
+                                         arena_printf(a, "%lld", (long long)u->id), u->unit_id,
+                                         json_dump_arena(a, jb), json_dump_arena(a, ja)},
                      ec);
     json_decref(jb);
     json_decref(ja);
@@ -513,11 +559,11 @@ int account_login(struct store *s, struct arena *a, const char *login, const cha
     if (rc < 0)
         return rc;
     if (l.found) {
-        ok = crypto_pwhash_str_verify(l.hash, password, strlen(password)) == 0 && !l.user.disabled;
+        ok = password_verify(l.hash, password) == 0 && !l.user.disabled;
     } else {
         pthread_once(&dummy_once, make_dummy_hash);
         /* Spend the time of a real verification; the outcome cannot admit. */
-        if (crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
+        if (password_verify(dummy_hash, password) == 0)
             log_warn("account: a password matched the decoy hash");
         ok = false;
     }
@@ -556,12 +602,12 @@ static int close_session(struct store_conn *c, void *arg, struct err_ctx *ec)
     if (rc < 0)
         return rc;
     access_actor(x->p, actor, sizeof(actor));
-    return store_audit(c,
-                       &(struct audit_rec){actor, "logout", "session",
-                                           arena_printf(x->arena, "%lld",
-                                                        (long long)x->p->session_id),
-                                           x->p->unit_id, NULL, NULL},
-                       ec);
+    return store_audit(
+        c,
+        &(struct audit_rec){actor, "logout", "session",
+                            arena_printf(x->arena, "%lld", (long long)x->p->session_id),
+                            x->p->unit_id, NULL, NULL},
+        ec);
 }
 
 int account_logout(struct store *s, const struct principal *p, struct err_ctx *ec)
@@ -782,10 +828,11 @@ int account_token_list(struct store_conn *c, struct arena *a, const struct princ
     int rc;
 
     snprintf(upper, sizeof(upper), "%s~", p->unit_path);
-    rc = store_query(c, &st, ec,
-                     "SELECT " TOKEN_COLUMNS " FROM api_tokens t JOIN units un ON un.id = t.unit_id "
-                     "WHERE un.path >= $1 AND un.path < $2 ORDER BY t.id",
-                     "tt", p->unit_path, upper);
+    rc =
+        store_query(c, &st, ec,
+                    "SELECT " TOKEN_COLUMNS " FROM api_tokens t JOIN units un ON un.id = t.unit_id "
+                    "WHERE un.path >= $1 AND un.path < $2 ORDER BY t.id",
+                    "tt", p->unit_path, upper);
     if (rc < 0)
         return rc;
     while ((rc = store_step(st, ec)) == 1) {
