@@ -27,9 +27,9 @@ enum role {
     ROLE_ADMIN = 1u << 5,    /* 系统管理员: users, units, catalogs */
 };
 
-#define ROLE_ALL       0x3fu
-#define UNIT_PATH_MAX  256
-#define ACTOR_MAX      48
+#define ROLE_ALL      0x3fu
+#define UNIT_PATH_MAX 256
+#define ACTOR_MAX     48
 
 struct principal {
     int64_t user_id;    /* the user, or 0 for an API token without one */

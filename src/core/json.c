@@ -6,8 +6,8 @@
 #include "core/arena.h"
 #include "core/str.h"
 
-int json_field_text(json_t *obj, const char *key, bool required, size_t max_chars,
-                    const char **out, struct err_ctx *ec)
+int json_field_text(json_t *obj, const char *key, bool required, size_t max_chars, const char **out,
+                    struct err_ctx *ec)
 {
     json_t *v = json_object_get(obj, key);
     const char *s;

@@ -22,8 +22,8 @@ struct arena;
  * trimming nothing (an empty string counts as absent for a required field).
  * *out points into 'obj'.
  */
-int json_field_text(json_t *obj, const char *key, bool required, size_t max_chars,
-                    const char **out, struct err_ctx *ec);
+int json_field_text(json_t *obj, const char *key, bool required, size_t max_chars, const char **out,
+                    struct err_ctx *ec);
 
 /*
  * Reads integer member 'key' within [min, max]. Absent or null: *present =

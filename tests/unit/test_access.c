@@ -23,9 +23,9 @@ static void test_access_in_scope__table(void **state)
         const char *mine, *target;
         bool in;
     } cases[] = {
-        {"/1/", "/1/", true},        {"/1/", "/1/4/", true},     {"/1/4/", "/1/4/12/", true},
-        {"/1/4/", "/1/41/", false},  {"/1/4/", "/1/", false},    {"/1/4/", "/2/4/", false},
-        {"/1/4/", "", false},        {"/1/4/12/", "/1/4/", false},
+        {"/1/", "/1/", true},       {"/1/", "/1/4/", true},       {"/1/4/", "/1/4/12/", true},
+        {"/1/4/", "/1/41/", false}, {"/1/4/", "/1/", false},      {"/1/4/", "/2/4/", false},
+        {"/1/4/", "", false},       {"/1/4/12/", "/1/4/", false},
     };
 
     (void)state;

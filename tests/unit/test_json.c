@@ -53,8 +53,12 @@ static void test_json_field_int__table(void **state)
         int rc;
         int64_t want;
     } cases[] = {
-        {"{\"n\":5}", 0, 5},     {"{\"n\":0}", ERR_INVALID, 0},  {"{\"n\":11}", ERR_INVALID, 0},
-        {"{\"n\":\"5\"}", ERR_INVALID, 0}, {"{\"n\":5.0}", ERR_INVALID, 0}, {"{}", ERR_INVALID, 0},
+        {"{\"n\":5}", 0, 5},
+        {"{\"n\":0}", ERR_INVALID, 0},
+        {"{\"n\":11}", ERR_INVALID, 0},
+        {"{\"n\":\"5\"}", ERR_INVALID, 0},
+        {"{\"n\":5.0}", ERR_INVALID, 0},
+        {"{}", ERR_INVALID, 0},
     };
 
     (void)state;

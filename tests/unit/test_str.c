@@ -73,11 +73,11 @@ static void test_str_is_clean_utf8__table(void **state)
         {"tab\tnewline\n", true},
         {"bell\a", false},
         {"del\x7f", false},
-        {"\xc0\xaf", false},          /* overlong '/' */
-        {"\xe4\xb8", false},          /* truncated */
-        {"\xed\xa0\x80", false},      /* surrogate */
-        {"\xf4\x90\x80\x80", false},  /* above U+10FFFF */
-        {"\xf0\x9f\x98\x80", true},   /* emoji */
+        {"\xc0\xaf", false},         /* overlong '/' */
+        {"\xe4\xb8", false},         /* truncated */
+        {"\xed\xa0\x80", false},     /* surrogate */
+        {"\xf4\x90\x80\x80", false}, /* above U+10FFFF */
+        {"\xf0\x9f\x98\x80", true},  /* emoji */
     };
 
     (void)state;

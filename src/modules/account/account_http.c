@@ -22,8 +22,8 @@ int account_http_auth(struct http_request *req, struct principal *out, struct er
                            "Authorization 头应为 \"Bearer 令牌\"");
         bearer = authz + 7;
     }
-    rc = account_authenticate(req->store, http_cookie(req, ACCOUNT_SESSION_COOKIE), bearer, out,
-                              ec);
+    rc =
+        account_authenticate(req->store, http_cookie(req, ACCOUNT_SESSION_COOKIE), bearer, out, ec);
     if (rc == 1)
         req->via_cookie = bearer == NULL;
     return rc;
@@ -50,7 +50,8 @@ static int handle_login(struct http_request *req, struct err_ctx *ec)
     json_t *body;
     int rc;
 
-    if ((rc = http_json_body(req, &body, ec)) < 0 || (rc = json_fields_allowed(body, fields, ec)) < 0 ||
+    if ((rc = http_json_body(req, &body, ec)) < 0 ||
+        (rc = json_fields_allowed(body, fields, ec)) < 0 ||
         (rc = json_field_text(body, "login", true, 64, &login, ec)) < 0 ||
         (rc = json_field_text(body, "password", true, 128, &password, ec)) < 0)
         return rc;
@@ -88,9 +89,9 @@ static int handle_whoami(struct http_request *req, struct err_ctx *ec)
     rc = store_read(req->store, read_whoami, &w, ec);
     if (rc < 0)
         return rc;
-    return http_reply_json(req, 200,
-                           json_pack("{s:o, s:s}", "user", account_user_json(&w.user),
-                                     "csrf_token", p->csrf_token));
+    return http_reply_json(
+        req, 200,
+        json_pack("{s:o, s:s}", "user", account_user_json(&w.user), "csrf_token", p->csrf_token));
 }
 
 /* DELETE /api/v1/session -> 204, cookie cleared */
@@ -173,11 +174,13 @@ static int handle_create_user(struct http_request *req, struct err_ctx *ec)
     json_t *body;
     int rc;
 
-    if ((rc = http_json_body(req, &body, ec)) < 0 || (rc = json_fields_allowed(body, fields, ec)) < 0 ||
+    if ((rc = http_json_body(req, &body, ec)) < 0 ||
+        (rc = json_fields_allowed(body, fields, ec)) < 0 ||
         (rc = json_field_text(body, "login", true, 32, &o.in.login, ec)) < 0 ||
         (rc = json_field_text(body, "name", true, 50, &o.in.name, ec)) < 0 ||
         (rc = json_field_int(body, "unit_id", true, 1, INT64_MAX, &o.in.unit_id, NULL, ec)) < 0 ||
-        (rc = account_roles_from_json(json_object_get(body, "roles"), "roles", &o.in.roles, ec)) < 0 ||
+        (rc = account_roles_from_json(json_object_get(body, "roles"), "roles", &o.in.roles, ec)) <
+            0 ||
         (rc = json_field_text(body, "password", true, 128, &password, ec)) < 0 ||
         (rc = account_password_hash(password, "password", hash, ec)) < 0)
         return rc;
@@ -204,10 +207,12 @@ static int handle_update_user(struct http_request *req, struct err_ctx *ec)
     json_t *body, *roles;
     int rc;
 
-    if ((rc = http_param_id(req, "id", &o.id, ec)) < 0 || (rc = http_json_body(req, &body, ec)) < 0 ||
+    if ((rc = http_param_id(req, "id", &o.id, ec)) < 0 ||
+        (rc = http_json_body(req, &body, ec)) < 0 ||
         (rc = json_fields_allowed(body, fields, ec)) < 0 ||
         (rc = json_field_text(body, "name", false, 50, &o.ch.name, ec)) < 0 ||
-        (rc = json_field_bool(body, "disabled", false, &o.ch.disabled, &o.ch.set_disabled, ec)) < 0 ||
+        (rc = json_field_bool(body, "disabled", false, &o.ch.disabled, &o.ch.set_disabled, ec)) <
+            0 ||
         (rc = json_field_int(body, "unit_id", false, 1, INT64_MAX, &o.ch.unit_id, &o.ch.set_unit,
                              ec)) < 0 ||
         (rc = json_field_text(body, "password", false, 128, &password, ec)) < 0)
@@ -276,16 +281,17 @@ static int handle_create_token(struct http_request *req, struct err_ctx *ec)
     json_t *body;
     int rc;
 
-    if ((rc = http_json_body(req, &body, ec)) < 0 || (rc = json_fields_allowed(body, fields, ec)) < 0 ||
+    if ((rc = http_json_body(req, &body, ec)) < 0 ||
+        (rc = json_fields_allowed(body, fields, ec)) < 0 ||
         (rc = json_field_text(body, "name", true, 50, &o.name, ec)) < 0 ||
         (rc = account_roles_from_json(json_object_get(body, "roles"), "roles", &o.roles, ec)) < 0 ||
         (rc = json_field_int(body, "unit_id", true, 1, INT64_MAX, &o.unit_id, NULL, ec)) < 0)
         return rc;
     if ((rc = store_write(req->store, create_token, &o, ec)) < 0)
         return rc;
-    return http_reply_json(req, 201,
-                           json_pack("{s:I, s:s, s:s}", "id", (json_int_t)o.id, "name", o.name,
-                                     "token", o.token));
+    return http_reply_json(
+        req, 201,
+        json_pack("{s:I, s:s, s:s}", "id", (json_int_t)o.id, "name", o.name, "token", o.token));
 }
 
 static int revoke_token(struct store_conn *c, void *arg, struct err_ctx *ec)
@@ -354,8 +360,8 @@ static int read_audit(struct store_conn *c, void *arg, struct err_ctx *ec)
             pg->items,
             json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s}", "id",
                       (json_int_t)store_col_int(st, 0), "at", at, "actor", store_col_text(st, 2),
-                      "action", store_col_text(st, 3), "entity", store_col_text(st, 4),
-                      "entity_id", store_col_text(st, 5), "unit_id",
+                      "action", store_col_text(st, 3), "entity", store_col_text(st, 4), "entity_id",
+                      store_col_text(st, 5), "unit_id",
                       store_col_is_null(st, 6) ? json_null() : json_integer(store_col_int(st, 6)),
                       "before", before ? before : json_null(), "after", after ? after : json_null(),
                       "hash", store_col_text(st, 9)));
@@ -384,8 +390,8 @@ static int handle_audit(struct http_request *req, struct err_ctx *ec)
         return rc;
     last = json_array_get(pg.items, json_array_size(pg.items) - 1);
     next = last ? json_integer_value(json_object_get(last, "id")) : pg.after;
-    return http_reply_json(req, 200,
-                           json_pack("{s:o, s:I}", "items", pg.items, "next_after", (json_int_t)next));
+    return http_reply_json(
+        req, 200, json_pack("{s:o, s:I}", "items", pg.items, "next_after", (json_int_t)next));
 }
 
 static const struct http_route account_route_list[] = {

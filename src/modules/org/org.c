@@ -14,8 +14,8 @@ static const struct {
     const char *type, *label;
     int rank;
 } unit_types[] = {
-    {"city", "市", 0},          {"district", "区", 1},    {"subdistrict", "街道", 2},
-    {"department", "部门", 3}, {"station", "站所", 3},   {"community", "社区", 3},
+    {"city", "市", 0},         {"district", "区", 1},  {"subdistrict", "街道", 2},
+    {"department", "部门", 3}, {"station", "站所", 3}, {"community", "社区", 3},
     {"village", "村", 3},
 };
 
@@ -229,8 +229,9 @@ int org_unit_create(struct store_conn *c, struct arena *a, const struct principa
     after = org_unit_json(&created);
     access_actor(p, actor, sizeof(actor));
     rc = store_audit(c,
-                     &(struct audit_rec){actor, "create", "unit", arena_printf(a, "%lld", (long long)*id),
-                                         *id, NULL, json_dump_arena(a, after)},
+                     &(struct audit_rec){actor, "create", "unit",
+                                         arena_printf(a, "%lld", (long long)*id), *id, NULL,
+                                         json_dump_arena(a, after)},
                      ec);
     if (rc == 0)
         rc = store_event(c, "unit.created", path, NULL, json_dump_arena(a, after), ec);

@@ -81,7 +81,8 @@ static int handle_create(struct http_request *req, struct err_ctx *ec)
     json_t *body;
     int rc;
 
-    if ((rc = http_json_body(req, &body, ec)) < 0 || (rc = json_fields_allowed(body, fields, ec)) < 0 ||
+    if ((rc = http_json_body(req, &body, ec)) < 0 ||
+        (rc = json_fields_allowed(body, fields, ec)) < 0 ||
         (rc = json_field_text(body, "code", true, 32, &w.in.code, ec)) < 0 ||
         (rc = json_field_text(body, "name", true, 50, &w.in.name, ec)) < 0 ||
         (rc = json_field_text(body, "type", true, 16, &w.in.type, ec)) < 0 ||
