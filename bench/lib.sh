@@ -1,0 +1,206 @@
+# shellcheck shell=bash
+# bench/lib.sh - shared steps of the benchmark scripts (sourced, not run).
+#
+# Everything here binds loopback addresses only, keeps its files in one
+# work directory ($WORK) and stops exactly the processes it started, by PID.
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
+BENCH=$REPO/bench
+FAZHI=$REPO/build/rel/fazhi
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2} # fazhi worker threads (the machine has 2 cores)
+
+WORK=""
+PIDS=() # every server started, stopped on exit
+
+say() { printf '%s\n' "$*" >&2; }
+die() {
+    say "bench: $*"
+    exit 1
+}
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    PIDS=()
+    if [ -n "$WORK" ] && [ -z "${KEEP:-}" ]; then
+        rm -rf "$WORK"
+    elif [ -n "$WORK" ]; then
+        say "bench: kept $WORK"
+    fi
+}
+
+# Installs wrk and nginx, builds the optimised program, makes $WORK in $1.
+prepare() {
+    local parent=$1
+    "$REPO/scripts/deps.sh" bench
+    command -v wrk >/dev/null || die "wrk missing after scripts/deps.sh bench"
+    say "bench: building build/rel/fazhi"
+    make -s -C "$REPO" build/rel/fazhi >&2 || die "build failed"
+    mkdir -p "$parent"
+    WORK=$(mktemp -d "$parent/fazhi-bench.XXXXXX")
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+# A loopback TCP port nobody listens on right now.
+free_port() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# Waits until URL answers (any HTTP status), at most 10 s.
+wait_http() {
+    local url=$1
+    for _ in $(seq 100); do
+        if curl -s -o /dev/null --max-time 1 "$url"; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# new_db DB: a database with a root unit and an admin API token; prints the token.
+new_db() {
+    local db=$1 out
+    FAZHI_LOG_LEVEL=warn "$FAZHI" unit add --db "$db" --code root --name 测试街道 \
+        --type subdistrict >/dev/null || die "unit add failed"
+    printf 'bench-password-1234\n' | FAZHI_LOG_LEVEL=warn "$FAZHI" user add admin --db "$db" \
+        --unit root --role admin --password-stdin >/dev/null || die "user add failed"
+    out=$(FAZHI_LOG_LEVEL=warn "$FAZHI" apikey add bench --db "$db" --role admin --unit root) ||
+        die "apikey add failed"
+    printf '%s\n' "$out" | tail -n 1
+}
+
+# start_fazhi DB PORT LOG [extra serve flags...]: starts the server, sets FAZHI_PID.
+start_fazhi() {
+    local db=$1 port=$2 log=$3
+    shift 3
+    "$FAZHI" serve --db "$db" --listen "127.0.0.1:$port" --threads "$THREADS" \
+        --log-level warn "$@" 2>"$log" &
+    FAZHI_PID=$!
+    PIDS+=("$FAZHI_PID")
+    wait_http "http://127.0.0.1:$port/healthz" || {
+        cat "$log" >&2
+        die "fazhi did not answer on 127.0.0.1:$port"
+    }
+}
+
+# stop_pid PID: SIGTERM, wait for it (at most 10 s), forget it. Fails if it
+# had to be killed or it exited with an error.
+stop_pid() {
+    local pid=$1 rc=0 p keep=()
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        say "bench: PID $pid did not stop within 10 s of SIGTERM, killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+        rc=1
+    fi
+    wait "$pid" 2>/dev/null || rc=$?
+    for p in "${PIDS[@]}"; do
+        [ "$p" = "$pid" ] || keep+=("$p")
+    done
+    PIDS=("${keep[@]+"${keep[@]}"}")
+    return "$rc"
+}
+
+# alive NAME PID URL: the process still runs and answers URL within 2 s.
+alive() {
+    local name=$1 pid=$2 url=$3
+    kill -0 "$pid" 2>/dev/null || die "$name (PID $pid) is gone"
+    curl -s -o /dev/null --max-time 2 "$url" || die "$name (PID $pid) does not answer $url (stalled?)"
+}
+
+# run_wrk CONNS URL SCRIPT [wrk args...]: one wrk run (-t1: wrk shares the two
+# cores with the server); prints the "BENCH k=v ..." line the Lua script's
+# done() writes. The full wrk output goes to $WORK/wrk.log.
+run_wrk() {
+    local conns=$1 url=$2 script=$3 out
+    shift 3
+    out=$(wrk -t1 -c"$conns" -d"$DURATION" --timeout 5s -s "$script" "$@" "$url") ||
+        die "wrk failed against $url"
+    printf '== wrk -t1 -c%s -d%s %s\n%s\n' "$conns" "$DURATION" "$url" "$out" >>"$WORK/wrk.log"
+    printf '%s\n' "$out" | grep '^BENCH ' || die "no BENCH line from wrk (see $WORK/wrk.log)"
+}
+
+# field LINE KEY: the value of KEY=... in a BENCH line.
+field() {
+    printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# errors LINE: the sum of socket errors, timeouts and non-2xx/3xx replies.
+errors() {
+    local l=$1
+    echo $(($(field "$l" connect) + $(field "$l" read) + $(field "$l" write) + \
+        $(field "$l" timeout) + $(field "$l" status)))
+}
+
+# log_problems LOG: prints the warnings and errors a server logged (at most 10).
+log_problems() {
+    local log=$1 n
+    n=$(grep -c . "$log" || true)
+    if [ "$n" -gt 0 ]; then
+        say "bench: $log has $n line(s); the first ones:"
+        head -n 10 "$log" >&2
+    fi
+    return 0
+}
+
+# thread_cpu PID: "tid:ticks ..." of the process's libmicrohttpd worker
+# threads (user + system clock ticks so far).
+thread_cpu() {
+    local pid=$1 t
+    for t in /proc/"$pid"/task/*; do
+        [ "$(cat "$t/comm" 2>/dev/null)" = MHD-worker ] || continue
+        awk -v t="${t##*/}" '{ printf "%s:%d ", t, $14 + $15 }' "$t/stat" 2>/dev/null || true
+    done
+}
+
+# thread_split BEFORE AFTER: how the CPU time between two thread_cpu
+# snapshots divided among the worker threads, in percent ("71/29"), and the
+# cores they used in all over DURATION_S seconds ("71/29 of 0.93 cores").
+thread_split() {
+    awk -v a="$1" -v b="$2" -v d="${3:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+        n = split(a, x, " "); for (i = 1; i <= n; i++) { split(x[i], kv, ":"); before[kv[1]] = kv[2] }
+        m = split(b, y, " "); total = 0
+        for (i = 1; i <= m; i++) { split(y[i], kv, ":"); use[i] = kv[2] - before[kv[1]]; total += use[i] }
+        s = ""
+        for (i = 1; i <= m; i++) s = s (i > 1 ? "/" : "") (total ? int(100 * use[i] / total + 0.5) : 0)
+        if (d > 0) s = s sprintf(" of %.2f cores", total / hz / d)
+        print s
+    }'
+}
+
+# quiet_check: warns when something else keeps the CPUs busy (the numbers
+# of a benchmark sharing the machine with other work mean little). Samples
+# /proc/stat over one second; prints the busy percentage.
+quiet_check() {
+    local a b busy
+    a=$(head -n 1 /proc/stat)
+    sleep 1
+    b=$(head -n 1 /proc/stat)
+    busy=$(awk -v a="$a" -v b="$b" 'BEGIN {
+        n = split(a, x, " "); split(b, y, " "); t = 0; idle = 0
+        for (i = 2; i <= n; i++) { d = y[i] - x[i]; t += d; if (i == 5 || i == 6) idle += d }
+        printf "%d", t ? 100 * (t - idle) / t : 0 }')
+    if [ "$busy" -gt 10 ]; then
+        say "bench: WARNING the CPUs are ${busy}% busy before the benchmark starts; busiest processes:"
+        ps -eo pid,pcpu,comm --sort=-pcpu | sed -n '2,6p' >&2
+    fi
+    echo "$busy"
+}
