@@ -15,7 +15,7 @@ logdir=$(mktemp -d)
 trap 'rm -rf "$logdir"' EXIT
 
 for bin in "$@"; do
-    name=$(basename "$bin")
+    name=$(basename "$(dirname "$bin")")/$(basename "$bin")
     log="$logdir/$name.log"
     start=$(date +%s%N)
     "$bin" >"$log" 2>&1

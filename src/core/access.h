@@ -27,9 +27,21 @@ enum role {
     ROLE_ADMIN = 1u << 5,    /* 系统管理员: users, units, catalogs */
 };
 
-#define ROLE_ALL      0x3fu
-#define UNIT_PATH_MAX 256
-#define ACTOR_MAX     48
+#define ROLE_ALL 0x3fu
+
+/*
+ * An event of this type ends the live streams opened with the credential its
+ * payload names: {"user_id":N} (every session of the user), {"session_id":N}
+ * or {"token_id":N}. It is recorded with unit path "" and topic
+ * ACCESS_REVOKED_TOPIC, so that it is in no subscriber's scope and never
+ * replayed, in the same unit of work as the change that revokes: a user
+ * disabled or given another password, roles or unit; a session ended; an
+ * API token revoked.
+ */
+#define ACCESS_REVOKED_EVENT "auth.revoked"
+#define ACCESS_REVOKED_TOPIC "internal:auth"
+#define UNIT_PATH_MAX        256
+#define ACTOR_MAX            48
 
 struct principal {
     int64_t user_id;    /* the user, or 0 for an API token without one */
@@ -41,6 +53,7 @@ struct principal {
     char login[64];        /* user login or token name, for logs */
     char actor[ACTOR_MAX]; /* the audit actor: "user:12", "token:3", "cli:root" */
     char csrf_token[64];   /* of the session; "" for tokens */
+    int64_t expires_at_ms; /* when the session ends; 0 for tokens */
 };
 
 /* Parses "staff,leader" into role bits; returns 0, or -1 naming no known role. */

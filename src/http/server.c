@@ -360,7 +360,13 @@ static enum MHD_Result request_begin(struct http_ctx *ctx, const char *method)
     req->secure = proto && strcasecmp(proto, "https") == 0;
     cl = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && str_to_int64(cl, 0, INT64_MAX, &declared) == 0) {
-        if ((uint64_t)declared > ctx->srv->max_body) {
+        /* A body over the limit is read and dropped, then answered 413: a
+           reply sent while the client is still uploading can reach it as a
+           connection reset instead. Only a body too big to read through
+           is refused at once. */
+        if ((uint64_t)declared > ctx->srv->max_body && (uint64_t)declared <= DISCARD_LIMIT) {
+            ctx->too_large = true;
+        } else if ((uint64_t)declared > ctx->srv->max_body) {
             /* Answer before reading the body; libmicrohttpd closes the
                connection after this reply, which is what we want. */
             struct err_ctx ec;
@@ -369,7 +375,7 @@ static enum MHD_Result request_begin(struct http_ctx *ctx, const char *method)
             response_error(ctx, &ec, NULL);
             return response_queue(ctx);
         }
-        if (declared > 0) {
+        if (declared > 0 && !ctx->too_large) {
             ctx->body_cap = (size_t)declared + 1;
             ctx->body_buf = arena_alloc(req->arena, ctx->body_cap);
         }

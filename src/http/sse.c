@@ -25,6 +25,7 @@
  */
 #include "core/compat.h"
 #include "http/sse.h"
+#include "core/access.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/time.h"
@@ -56,6 +57,9 @@ struct sse_sub {
     struct MHD_Connection *conn;
     char scope[UNIT_PATH_MAX];
     char *topic; /* malloc'd, or NULL for any topic */
+    /* The credential the stream was opened with (0 for none), so that a
+       revocation or expiry ends it: see ACCESS_REVOKED_EVENT in core/access.h. */
+    int64_t user_id, token_id, session_id, expires_at_ms;
 
     /* Under lock. */
     struct strbuf queue;
@@ -261,6 +265,11 @@ static size_t push_all_locked(struct sse_hub *hub, const char *frame, size_t len
             sub->suspended = false;
         } else if (sub->replaying) {
             resume = false; /* a ping during replay is pointless */
+        } else if (sub->expires_at_ms && time_now_ms() >= sub->expires_at_ms) {
+            /* The session behind the stream ended: so does the stream. */
+            sub->closed = true;
+            resume = sub->suspended;
+            sub->suspended = false;
         } else {
             resume = sub_push_locked(sub, 0, frame, len);
         }
@@ -377,6 +386,44 @@ size_t sse_hub_count(struct sse_hub *hub)
     return n;
 }
 
+/*
+ * Ends the streams opened with a credential that was just revoked: the
+ * payload names a user (all its sessions), a session or an API token.
+ */
+static void close_revoked(struct sse_hub *hub, const char *payload)
+{
+    json_t *j = json_loads(payload ? payload : "", 0, NULL);
+    json_int_t user = json_integer_value(json_object_get(j, "user_id"));
+    json_int_t token = json_integer_value(json_object_get(j, "token_id"));
+    json_int_t session = json_integer_value(json_object_get(j, "session_id"));
+    struct sse_sub **claimed = NULL;
+    size_t n = 0;
+
+    json_decref(j);
+    pthread_mutex_lock(&hub->lock);
+    if (hub->count)
+        claimed = xmalloc(hub->count * sizeof(*claimed));
+    for (struct sse_sub *sub = hub->head; sub; sub = sub->next) {
+        bool resume = false;
+        if (!((user && sub->user_id == user) || (token && sub->token_id == token) ||
+              (session && sub->session_id == session)))
+            continue;
+        pthread_mutex_lock(&sub->lock);
+        if (!sub->closed) {
+            sub->closed = true;
+            resume = sub->suspended;
+            sub->suspended = false;
+        }
+        pthread_mutex_unlock(&sub->lock);
+        if (resume)
+            claimed[n++] = sub;
+    }
+    hub->pending += n;
+    pthread_mutex_unlock(&hub->lock);
+    resume_claimed(hub, claimed, n);
+    free(claimed);
+}
+
 void sse_hub_publish(const struct store_event_rec *ev, void *arg)
 {
     struct sse_hub *hub = arg;
@@ -386,6 +433,10 @@ void sse_hub_publish(const struct store_event_rec *ev, void *arg)
 
     if (!hub || !ev)
         return;
+    if (strcmp(ev->type, ACCESS_REVOKED_EVENT) == 0) {
+        close_revoked(hub, ev->payload);
+        return;
+    }
     format_frame(&frame, ev->id, ev->type, ev->payload);
     pthread_mutex_lock(&hub->lock);
     if (!hub->closed && hub->count) {
@@ -417,10 +468,45 @@ struct replay {
     int64_t max_id;
 };
 
-/* Reads the matching events after 'after', in id order, as frames. */
+#define SSE_REPLAY_PAGE 1000
+/* More missed than this many bytes of frames: the client is told to reload
+   (event "reset") instead of being sent them all. */
+#define SSE_REPLAY_LIMIT (4 * 1024 * 1024)
+
+static int replay_page(struct store_conn *c, struct replay *r, size_t *rows, struct err_ctx *ec);
+
+/*
+ * Reads the matching events after 'after', in id order, as frames, page by
+ * page, in one read transaction. When there are more than SSE_REPLAY_LIMIT
+ * bytes of them, it sends a "reset" event instead of the rest and moves
+ * max_id to the newest event, so the client reloads what it shows.
+ */
 static int replay_read(struct store_conn *c, void *arg, struct err_ctx *ec)
 {
     struct replay *r = arg;
+    size_t rows;
+    int rc;
+
+    do {
+        if (r->out->len > SSE_REPLAY_LIMIT) {
+            int64_t newest = 0;
+            rc = store_query_int(c, &newest, ec, "SELECT COALESCE(MAX(id), 0) FROM events", "");
+            if (rc < 0)
+                return rc;
+            if (newest > r->max_id)
+                r->max_id = newest;
+            format_frame(r->out, r->max_id, "reset", "{}");
+            return 0;
+        }
+        if ((rc = replay_page(c, r, &rows, ec)) < 0)
+            return rc;
+        r->after = r->max_id;
+    } while (rows == SSE_REPLAY_PAGE);
+    return 0;
+}
+
+static int replay_page(struct store_conn *c, struct replay *r, size_t *rows, struct err_ctx *ec)
+{
     char upper[UNIT_PATH_MAX + 2];
     struct store_stmt *st = NULL;
     int rc;
@@ -428,22 +514,26 @@ static int replay_read(struct store_conn *c, void *arg, struct err_ctx *ec)
     /* The subtree of P is the range [P, P || '~'): paths hold digits and '/'. */
     snprintf(upper, sizeof(upper), "%s~", r->sub->scope);
     if (r->sub->topic)
-        rc = store_query(c, &st, ec,
-                         "SELECT id, type, payload FROM events WHERE id > $1 AND topic = $2"
-                         " AND unit_path >= $3 AND unit_path < $4 ORDER BY id LIMIT 1000",
-                         "ittt", (int64_t)r->after, r->sub->topic, r->sub->scope, upper);
+        rc = store_query(
+            c, &st, ec,
+            "SELECT id, type, payload FROM events WHERE id > $1 AND topic = $2"
+            " AND unit_path >= $3 AND unit_path < $4 ORDER BY id LIMIT 1000", /* SSE_REPLAY_PAGE */
+            "ittt", (int64_t)r->after, r->sub->topic, r->sub->scope, upper);
     else
-        rc = store_query(c, &st, ec,
-                         "SELECT id, type, payload FROM events WHERE id > $1"
-                         " AND unit_path >= $2 AND unit_path < $3 ORDER BY id LIMIT 1000",
-                         "itt", (int64_t)r->after, r->sub->scope, upper);
+        rc = store_query(
+            c, &st, ec,
+            "SELECT id, type, payload FROM events WHERE id > $1"
+            " AND unit_path >= $2 AND unit_path < $3 ORDER BY id LIMIT 1000", /* SSE_REPLAY_PAGE */
+            "itt", (int64_t)r->after, r->sub->scope, upper);
     if (rc < 0)
         return rc;
+    *rows = 0;
     while ((rc = store_step(st, ec)) == 1) {
         int64_t id = store_col_int(st, 0);
         format_frame(r->out, id, store_col_text(st, 1), store_col_text(st, 2));
         if (id > r->max_id)
             r->max_id = id;
+        (*rows)++;
     }
     store_done(st);
     return rc < 0 ? rc : 0;
@@ -474,6 +564,12 @@ int sse_serve(struct http_request *req, const char *scope_path, const char *topi
     sub->hub = hub;
     sub->conn = ctx->conn;
     snprintf(sub->scope, sizeof(sub->scope), "%s", scope_path);
+    if (req->principal) {
+        sub->user_id = req->principal->user_id;
+        sub->token_id = req->principal->token_id;
+        sub->session_id = req->principal->session_id;
+        sub->expires_at_ms = req->principal->expires_at_ms;
+    }
     if (topic) {
         sub->topic = xmalloc(strlen(topic) + 1);
         memcpy(sub->topic, topic, strlen(topic) + 1);

@@ -17,6 +17,9 @@
 
 struct store_event_rec;
 
+/* The hub ends streams on ACCESS_REVOKED_EVENT (core/access.h) and when the
+ * session a stream was opened with expires. */
+
 /* Returns a new hub; free it with sse_hub_free() after the server stopped. */
 struct sse_hub *sse_hub_new(void);
 void sse_hub_free(struct sse_hub *hub);

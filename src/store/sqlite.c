@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define STMT_CACHE_MAX 128 /* prepared statements kept per connection */
@@ -1066,6 +1067,35 @@ static int fsync_path(const char *path, bool dir)
  * and renamed into place only once it is complete and on disk, so 'path'
  * holds either the old file or a whole new one.
  */
+/* True if 'path' names the same file as 'other' (both exist). */
+static bool same_file(const char *path, const char *other)
+{
+    struct stat a, b;
+    return stat(path, &a) == 0 && stat(other, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+/*
+ * True if writing a backup to 'path' would replace the live database or
+ * its -wal or -shm file: the backup is renamed into place, and a server
+ * would go on writing to the unlinked old file, losing every later write.
+ * Compared by device and inode, so another spelling of the path is caught.
+ */
+static bool backup_target_is_live(const char *db, const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    char name[4096];
+
+    if (strcmp(path, db) == 0)
+        return true;
+    for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+        snprintf(name, sizeof(name), "%s%s", db, suffixes[i]);
+        if (same_file(path, name))
+            return true;
+    }
+    return false;
+}
+
 static int sqlite_backup(struct store *base, const char *path, struct err_ctx *ec)
 {
     struct sqlite_store *s = (struct sqlite_store *)base;
@@ -1075,8 +1105,8 @@ static int sqlite_backup(struct store *base, const char *path, struct err_ctx *e
     char *dir = NULL, *slash;
     int rc, tries = 0;
 
-    if (strcmp(path, s->path) == 0)
-        return err_set(ec, ERR_INVALID, "path", "备份文件不能是数据库文件本身");
+    if (backup_target_is_live(s->path, path))
+        return err_set(ec, ERR_INVALID, "path", "备份文件不能是数据库文件本身或其日志文件");
     strbuf_addf(&tmp, "%s.tmp-%ld-%u", path, (long)getpid(), atomic_fetch_add(&backup_seq, 1));
     unlink(tmp.buf);
     rc = sqlite3_open_v2(s->path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);

@@ -151,12 +151,25 @@ static struct limit_slot *limit_slot(uint64_t key, int64_t now)
     return victim;
 }
 
-static bool limit_locked(uint64_t key, int64_t now)
+/*
+ * True while 'key' is locked. A lock set before 'changed_at_ms' (the last
+ * time an administrator changed the account, e.g. reset its password) is
+ * lifted: the CLI and other instances cannot reach these counters, but they
+ * can change the account.
+ */
+static bool limit_locked(uint64_t key, int64_t now, int64_t changed_at_ms)
 {
+    struct limit_slot *s;
     bool locked;
 
     pthread_mutex_lock(&limit_lock);
-    locked = limit_slot(key, now)->locked_until_ms > now;
+    s = limit_slot(key, now);
+    if (s->locked_until_ms > now && s->locked_until_ms - LIMIT_LOCK_MS < changed_at_ms) {
+        s->locked_until_ms = 0;
+        s->failures = 0;
+        s->window_start_ms = now;
+    }
+    locked = s->locked_until_ms > now;
     pthread_mutex_unlock(&limit_lock);
     return locked;
 }
@@ -185,16 +198,17 @@ static void limit_clear(uint64_t key, int64_t now)
     pthread_mutex_unlock(&limit_lock);
 }
 
-void account_limits_reset(void)
-{
-    pthread_mutex_lock(&limit_lock);
-    memset(limit_slots, 0, sizeof(limit_slots));
-    pthread_mutex_unlock(&limit_lock);
-}
-
 /* ================================================================
  * Users
  * ================================================================ */
+
+/* Ends the live streams of a credential (see ACCESS_REVOKED_EVENT). */
+static int revoke_streams(struct store_conn *c, struct arena *a, const char *what, int64_t id,
+                          struct err_ctx *ec)
+{
+    return store_event(c, ACCESS_REVOKED_EVENT, "", ACCESS_REVOKED_TOPIC,
+                       arena_printf(a, "{\"%s\":%lld}", what, (long long)id), ec);
+}
 
 #define USER_COLUMNS                                                                               \
     "us.id, us.login, us.display_name, us.unit_id, un.code, un.name, un.path, us.roles, "          \
@@ -454,6 +468,13 @@ int account_user_update(struct store_conn *c, struct arena *a, const struct prin
         if (rc < 0)
             return rc;
     }
+    /* Open streams keep the scope they were opened with: end them whenever
+       what they were allowed to see may have changed. */
+    if (ch->password_hash || ch->set_disabled || ch->set_roles || ch->set_unit) {
+        rc = revoke_streams(c, a, "user_id", id, ec);
+        if (rc < 0)
+            return rc;
+    }
     if ((rc = account_user_get(c, a, id, &after, ec)) < 0)
         return rc;
     return audit_user(c, a, p, ch->password_hash ? "password" : "update", &before, &after, ec);
@@ -551,13 +572,13 @@ int account_login(struct store *s, struct arena *a, const char *login, const cha
     bool ok;
     int rc;
 
-    if (limit_locked(account_key, now) || limit_locked(address_key, now)) {
-        log_warn("account: login refused while locked: login=%s ip=%s", login, client_ip);
-        return err_set(ec, ERR_RATE_LIMIT, NULL, "登录失败次数过多，请 15 分钟后再试");
-    }
+    if (limit_locked(address_key, now, 0))
+        goto locked;
     rc = store_read(s, lookup_for_login, &l, ec);
     if (rc < 0)
         return rc;
+    if (limit_locked(account_key, now, l.found ? l.user.updated_at_ms : 0))
+        goto locked;
     if (l.found) {
         ok = password_verify(l.hash, password) == 0 && !l.user.disabled;
     } else {
@@ -585,6 +606,9 @@ int account_login(struct store *s, struct arena *a, const char *login, const cha
         json_decref(j);
         return store_write(s, open_session, &o, ec);
     }
+locked:
+    log_warn("account: login refused while locked: login=%s ip=%s", login, client_ip);
+    return err_set(ec, ERR_RATE_LIMIT, NULL, "登录失败次数过多，请 15 分钟后再试");
 }
 
 struct session_close {
@@ -599,6 +623,9 @@ static int close_session(struct store_conn *c, void *arg, struct err_ctx *ec)
     int rc;
 
     rc = store_exec(c, ec, "DELETE FROM sessions WHERE id = $1", "i", x->p->session_id);
+    if (rc < 0)
+        return rc;
+    rc = revoke_streams(c, x->arena, "session_id", x->p->session_id, ec);
     if (rc < 0)
         return rc;
     access_actor(x->p, actor, sizeof(actor));
@@ -667,7 +694,8 @@ static int lookup_credential(struct store_conn *c, void *arg, struct err_ctx *ec
             p->session_id = store_col_int(st, 0);
             p->user_id = store_col_int(st, 7);
             snprintf(p->csrf_token, sizeof(p->csrf_token), "%s", store_col_text(st, 8));
-            l->found = store_col_int(st, 5) > now && store_col_int(st, 6) == 0;
+            p->expires_at_ms = store_col_int(st, 5);
+            l->found = p->expires_at_ms > now && store_col_int(st, 6) == 0;
         }
         rc = 0;
     }
@@ -872,6 +900,9 @@ int account_token_revoke(struct store_conn *c, struct arena *a, const struct pri
         return err_set(ec, ERR_CONFLICT, "id", "API 令牌已撤销");
     rc = store_exec(c, ec, "UPDATE api_tokens SET revoked_at_ms = $1 WHERE id = $2", "ii",
                     time_now_ms(), id);
+    if (rc < 0)
+        return rc;
+    rc = revoke_streams(c, a, "token_id", id, ec);
     if (rc < 0)
         return rc;
     if ((rc = token_get(c, a, id, &after, &path, ec)) < 0)

@@ -14,7 +14,9 @@
  * Failed logins are limited in memory, per account (5 in 15 minutes) and per
  * client address (20 in 15 minutes); a locked key answers ERR_RATE_LIMIT for
  * 15 minutes even for the right password. The counters are per process: with
- * several instances on PostgreSQL the limit is per instance.
+ * several instances on PostgreSQL the limit is per instance. An account lock
+ * is lifted when an administrator changes the account afterwards (a password
+ * reset, with `fazhi user passwd` or the API).
  */
 #ifndef FAZHI_MODULES_ACCOUNT_H
 #define FAZHI_MODULES_ACCOUNT_H
@@ -134,9 +136,6 @@ int account_logout(struct store *s, const struct principal *p, struct err_ctx *e
  */
 int account_authenticate(struct store *s, const char *session_token, const char *bearer,
                          struct principal *out, struct err_ctx *ec);
-
-/* Forgets all failed-login counters (tests and `fazhi user passwd`). */
-void account_limits_reset(void);
 
 /* ---- API tokens (inside callbacks) ---- */
 
