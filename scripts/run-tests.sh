@@ -16,7 +16,7 @@ trap 'rm -rf "$logdir"' EXIT
 
 for bin in "$@"; do
     name=$(basename "$(dirname "$bin")")/$(basename "$bin")
-    log="$logdir/$name.log"
+    log="$logdir/${name//\//_}.log"
     start=$(date +%s%N)
     "$bin" >"$log" 2>&1
     rc=$?

@@ -259,6 +259,34 @@ static void test_login__account_locked_after_five_failures(void **state)
     client_release(&c);
 }
 
+static void test_login__password_reset_lifts_the_lock(void **state)
+{
+    struct cli_result out = {0};
+    struct client c;
+    struct response r = {0};
+    char login[64];
+
+    (void)state;
+    unique_name("unlock", login, sizeof(login));
+    create_user(&admin, login, srv.ca_id, "staff", "Right-pass-789");
+    client_init(&c, &srv);
+    for (int i = 0; i < 5; i++)
+        client_login(&c, login, "Wrong-pass-789", &r);
+    client_login(&c, login, "Right-pass-789", &r);
+    assert_error(&r, 429, "rate_limited", NULL);
+
+    /* An administrator resets the password from the command line, a
+       process that cannot reach the server's counters: the lock goes. */
+    assert_int_equal(cli(&srv, &out, "Fresh-pass-789\n", "user", "passwd", login, "--db", srv.db,
+                         "--password-stdin"),
+                     0);
+    cli_result_release(&out);
+    client_login(&c, login, "Fresh-pass-789", &r);
+    assert_status(&r, 201);
+    response_release(&r);
+    client_release(&c);
+}
+
 static void test_login__four_failures_do_not_lock(void **state)
 {
     struct client c;
@@ -290,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_logout__old_cookie_stays_dead),
         cmocka_unit_test(test_csrf__cookie_post_without_token_changes_nothing),
         cmocka_unit_test(test_login__account_locked_after_five_failures),
+        cmocka_unit_test(test_login__password_reset_lifts_the_lock),
         cmocka_unit_test(test_login__four_failures_do_not_lock),
     };
     return harness_done(cmocka_run_group_tests(tests, group_setup, group_teardown));
