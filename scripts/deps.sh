@@ -13,7 +13,7 @@ libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
 libcmocka-dev libcurl4-openssl-dev sqlite3"
 
 if [ "${1:-}" = "bench" ]; then
-    pkgs="$pkgs wrk nginx-light"
+    pkgs="$pkgs wrk nginx-light curl python3"
 fi
 
 missing=""
