@@ -40,7 +40,9 @@ const char *org_unit_type_label(const char *type)
     return "";
 }
 
-#define UNIT_COLUMNS "id, parent_id, type, code, name, path, created_at_ms, closed_at_ms"
+#define UNIT_COLUMNS                                                                               \
+    "id, parent_id, type, code, name, path, created_at_ms, closed_at_ms, established_on, "         \
+    "closed_on"
 
 static void unit_from_row(struct store_stmt *st, struct arena *a, struct unit *u)
 {
@@ -52,6 +54,15 @@ static void unit_from_row(struct store_stmt *st, struct arena *a, struct unit *u
     u->path = arena_strdup(a, store_col_text(st, 5));
     u->created_at_ms = store_col_int(st, 6);
     u->closed_at_ms = store_col_int(st, 7);
+    u->established_on = arena_strdup(a, store_col_text(st, 8));
+    u->closed_on = arena_strdup(a, store_col_text(st, 9));
+}
+
+bool org_unit_active_on(const struct unit *u, const char *date)
+{
+    if (u->established_on && strcmp(date, u->established_on) < 0)
+        return false;
+    return !u->closed_on || strcmp(date, u->closed_on) < 0;
 }
 
 static int unit_get_where(struct store_conn *c, struct arena *a, const char *sql, const char *types,
@@ -156,6 +167,8 @@ json_t *org_unit_json(const struct unit *u)
     } else {
         json_object_set_new(o, "closed_at", json_null());
     }
+    json_object_set_new(o, "established_on", json_text_or_null(u->established_on));
+    json_object_set_new(o, "closed_on", json_text_or_null(u->closed_on));
     return o;
 }
 
@@ -225,7 +238,8 @@ int org_unit_create(struct store_conn *c, struct arena *a, const struct principa
     if (rc < 0)
         return rc;
 
-    created = (struct unit){*id, in->parent_id, in->type, in->code, in->name, path, now, 0};
+    created =
+        (struct unit){*id, in->parent_id, in->type, in->code, in->name, path, now, 0, NULL, NULL};
     after = org_unit_json(&created);
     access_actor(p, actor, sizeof(actor));
     rc = store_audit(c,

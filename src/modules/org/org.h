@@ -30,7 +30,9 @@ struct unit {
     const char *name;  /* 城西街道 */
     const char *path;  /* "/1/4/" */
     int64_t created_at_ms;
-    int64_t closed_at_ms; /* 0 while open */
+    int64_t closed_at_ms;       /* 0 while open */
+    const char *established_on; /* "YYYY-MM-DD", or NULL: before any record */
+    const char *closed_on;      /* "YYYY-MM-DD", or NULL while open */
 };
 
 struct unit_new {
@@ -45,6 +47,13 @@ bool org_unit_type_valid(const char *type);
 
 /* The Chinese name of a unit type ("社区"), or "" for an unknown one. */
 const char *org_unit_type_label(const char *type);
+
+/*
+ * True when local date 'date' ("YYYY-MM-DD") falls within the unit's life:
+ * on or after established_on and before closed_on (a unit closed on a day
+ * records nothing that day).
+ */
+bool org_unit_active_on(const struct unit *u, const char *date);
 
 /* Reads a unit by id or code; strings are copied into 'a'. ERR_NOT_FOUND if none. */
 int org_unit_get(struct store_conn *c, struct arena *a, int64_t id, struct unit *out,
