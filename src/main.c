@@ -238,6 +238,14 @@ static struct store *open_db(const char *db, bool read_only, int max_batch)
         store_free(s);
         return NULL;
     }
+    for (size_t i = 0; !read_only && i < ARRAY_SIZE(modules); i++) {
+        if (modules[i]->start && modules[i]->start(s, &ec) < 0) {
+            fprintf(stderr, "fazhi %s: 模块 %s 启动失败：", current->name, modules[i]->name);
+            fail("", &ec);
+            store_free(s);
+            return NULL;
+        }
+    }
     return s;
 }
 

@@ -12,9 +12,17 @@
 
 #include "http/server.h"
 
+struct store;
+
 struct module {
     const char *name;
     struct http_route_table routes;
+    /*
+     * Called after the migrations, each time the program opens the database
+     * for writing (serve, and the commands that change data): loads shipped
+     * catalogs on first start, and the like. Must be idempotent. May be NULL.
+     */
+    int (*start)(struct store *s, struct err_ctx *ec);
 };
 
 #endif

@@ -409,6 +409,6 @@ static const struct http_route account_route_list[] = {
 };
 
 const struct module account_module = {
-    "account",
-    {account_route_list, ARRAY_SIZE(account_route_list)},
+    .name = "account",
+    .routes = {account_route_list, ARRAY_SIZE(account_route_list)},
 };

@@ -101,6 +101,6 @@ static const struct http_route org_route_list[] = {
 };
 
 const struct module org_module = {
-    "org",
-    {org_route_list, ARRAY_SIZE(org_route_list)},
+    .name = "org",
+    .routes = {org_route_list, ARRAY_SIZE(org_route_list)},
 };
