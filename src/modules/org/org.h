@@ -74,6 +74,19 @@ int org_unit_list(struct store_conn *c, struct arena *a, const struct principal 
 int org_unit_create(struct store_conn *c, struct arena *a, const struct principal *p,
                     const struct unit_new *in, int64_t *id, struct err_ctx *ec);
 
+/* A person of the registers (not necessarily a user). */
+struct person {
+    int64_t id;
+    int64_t unit_id;
+    const char *unit_path;
+    const char *name;
+};
+
+/* Reads a person by id (strings copied into 'a'); ERR_NOT_FOUND if none or
+ * deleted. Callers check scope with access_in_scope(p, out->unit_path). */
+int org_person_get(struct store_conn *c, struct arena *a, int64_t id, struct person *out,
+                   struct err_ctx *ec);
+
 /* A unit as a new JSON object. */
 json_t *org_unit_json(const struct unit *u);
 
