@@ -275,16 +275,51 @@ static int read_line(char *buf, size_t size)
     return 0;
 }
 
-/* A CLI write: one unit of work calling 'fn' with the cli principal. */
+/*
+ * The state of a data command: the cli principal, the options, and what the
+ * unit of work or read produced. Every data command is "parse options, set
+ * up a cli_work, cli_run() one callback, print".
+ */
 struct cli_work {
     struct arena *arena;
     struct principal p;
     struct opts *o;
-    char **argv;
+    char **argv; /* the positional arguments */
     int64_t id;
     char text[256]; /* a token or password to print */
     const char *password_hash;
+    /* Listings. */
+    struct unit *units;
+    struct user *users;
+    struct api_token *tokens;
+    size_t n;
 };
+
+static void work_init(struct cli_work *w, struct opts *o, char **args)
+{
+    memset(w, 0, sizeof(*w));
+    w->o = o;
+    w->argv = args;
+    w->arena = arena_new();
+    cli_principal(&w->p);
+}
+
+/*
+ * Opens the database, runs 'fn' as a unit of work (write) or a read, and
+ * reports a failure with 'what'. Returns the exit status.
+ */
+static int cli_run(store_fn fn, struct cli_work *w, bool write, const char *what)
+{
+    struct err_ctx ec = {0};
+    struct store *s = open_db(w->o->db, false, 0);
+    int rc;
+
+    if (!s)
+        return 1;
+    rc = write ? store_write(s, fn, w, &ec) : store_read(s, fn, w, &ec);
+    store_free(s);
+    return rc < 0 ? fail(what, &ec) : 0;
+}
 
 /* ================================================================
  * serve, migrate, backup, audit verify, version
@@ -458,79 +493,50 @@ static int do_unit_add(struct store_conn *c, void *arg, struct err_ctx *ec)
     return org_unit_create(c, w->arena, &w->p, &in, &w->id, ec);
 }
 
-static int run_write(store_fn fn, struct cli_work *w, const char *db, const char *what)
-{
-    struct err_ctx ec = {0};
-    struct store *s = open_db(db, false, 0);
-    int rc;
-
-    if (!s)
-        return 1;
-    rc = store_write(s, fn, w, &ec);
-    store_free(s);
-    return rc < 0 ? fail(what, &ec) : 0;
-}
-
 static int cmd_unit_add(int argc, char **argv)
 {
     static const int allowed[] = {OPT_DB, OPT_CODE, OPT_NAME, OPT_TYPE, OPT_PARENT};
     struct opts o;
-    struct cli_work w = {.o = &o};
+    struct cli_work w;
     int rc;
 
     parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
     want_args(argc, argv, 0);
     if (!o.code || !o.name || !o.type)
         usage_error("需要 --code、--name 和 --type\n");
-    w.arena = arena_new();
-    cli_principal(&w.p);
-    rc = run_write(do_unit_add, &w, o.db, "无法创建单位：");
+    work_init(&w, &o, argv + optind);
+    rc = cli_run(do_unit_add, &w, true, "无法创建单位：");
     if (rc == 0)
         printf("已创建单位 %s（编号 %lld）\n", o.code, (long long)w.id);
     arena_free(w.arena);
     return rc;
 }
 
-struct unit_listing {
-    struct arena *arena;
-    struct principal p;
-    struct unit *items;
-    size_t n;
-};
-
 static int do_unit_list(struct store_conn *c, void *arg, struct err_ctx *ec)
 {
-    struct unit_listing *l = arg;
-    return org_unit_list(c, l->arena, &l->p, &l->items, &l->n, ec);
+    struct cli_work *w = arg;
+    return org_unit_list(c, w->arena, &w->p, &w->units, &w->n, ec);
 }
 
 static int cmd_unit_list(int argc, char **argv)
 {
     static const int allowed[] = {OPT_DB};
-    struct unit_listing l = {0};
-    struct err_ctx ec = {0};
+    struct cli_work w;
     struct opts o;
-    struct store *s;
     int rc;
 
     parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
     want_args(argc, argv, 0);
-    if (!(s = open_db(o.db, false, 0)))
-        return 1;
-    l.arena = arena_new();
-    cli_principal(&l.p);
-    rc = store_read(s, do_unit_list, &l, &ec);
-    store_free(s);
-    if (rc < 0) {
-        arena_free(l.arena);
-        return fail("", &ec);
+    work_init(&w, &o, argv + optind);
+    rc = cli_run(do_unit_list, &w, false, "");
+    if (rc == 0) {
+        printf("编号\t代码\t类型\t名称\t路径\n");
+        for (size_t i = 0; i < w.n; i++)
+            printf("%lld\t%s\t%s\t%s\t%s\n", (long long)w.units[i].id, w.units[i].code,
+                   org_unit_type_label(w.units[i].type), w.units[i].name, w.units[i].path);
     }
-    printf("编号\t代码\t类型\t名称\t路径\n");
-    for (size_t i = 0; i < l.n; i++)
-        printf("%lld\t%s\t%s\t%s\t%s\n", (long long)l.items[i].id, l.items[i].code,
-               org_unit_type_label(l.items[i].type), l.items[i].name, l.items[i].path);
-    arena_free(l.arena);
-    return 0;
+    arena_free(w.arena);
+    return rc;
 }
 
 /* ================================================================
@@ -585,7 +591,7 @@ static int cmd_user_add(int argc, char **argv)
     static const int allowed[] = {OPT_DB, OPT_NAME, OPT_UNIT, OPT_ROLE, OPT_PASSWORD_STDIN};
     char hash[ACCOUNT_HASH_LEN];
     struct opts o;
-    struct cli_work w = {.o = &o};
+    struct cli_work w;
     int rc;
 
     parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
@@ -596,12 +602,10 @@ static int cmd_user_add(int argc, char **argv)
         o.name = argv[optind];
     if (!o.role)
         o.role = "staff";
-    w.argv = argv + optind;
-    if ((rc = obtain_password(&w, o.password_stdin, hash)) != 0)
-        return rc;
-    w.arena = arena_new();
-    cli_principal(&w.p);
-    rc = run_write(do_user_add, &w, o.db, "无法创建用户：");
+    work_init(&w, &o, argv + optind);
+    rc = obtain_password(&w, o.password_stdin, hash);
+    if (rc == 0)
+        rc = cli_run(do_user_add, &w, true, "无法创建用户：");
     if (rc == 0) {
         printf("已创建用户 %s（编号 %lld）\n", argv[optind], (long long)w.id);
         if (!o.password_stdin)
@@ -611,50 +615,35 @@ static int cmd_user_add(int argc, char **argv)
     return rc;
 }
 
-struct user_listing {
-    struct arena *arena;
-    struct principal p;
-    struct user *items;
-    size_t n;
-};
-
 static int do_user_list(struct store_conn *c, void *arg, struct err_ctx *ec)
 {
-    struct user_listing *l = arg;
-    return account_user_list(c, l->arena, &l->p, &l->items, &l->n, ec);
+    struct cli_work *w = arg;
+    return account_user_list(c, w->arena, &w->p, &w->users, &w->n, ec);
 }
 
 static int cmd_user_list(int argc, char **argv)
 {
     static const int allowed[] = {OPT_DB};
-    struct user_listing l = {0};
-    struct err_ctx ec = {0};
+    struct cli_work w;
     struct opts o;
-    struct store *s;
     char roles[128];
     int rc;
 
     parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
     want_args(argc, argv, 0);
-    if (!(s = open_db(o.db, false, 0)))
-        return 1;
-    l.arena = arena_new();
-    cli_principal(&l.p);
-    rc = store_read(s, do_user_list, &l, &ec);
-    store_free(s);
-    if (rc < 0) {
-        arena_free(l.arena);
-        return fail("", &ec);
+    work_init(&w, &o, argv + optind);
+    rc = cli_run(do_user_list, &w, false, "");
+    if (rc == 0) {
+        printf("编号\t登录名\t姓名\t单位\t角色\t状态\n");
+        for (size_t i = 0; i < w.n; i++) {
+            const struct user *u = &w.users[i];
+            role_format_list(u->roles, roles, sizeof(roles));
+            printf("%lld\t%s\t%s\t%s\t%s\t%s\n", (long long)u->id, u->login, u->name, u->unit_code,
+                   roles, u->disabled ? "已停用" : "正常");
+        }
     }
-    printf("编号\t登录名\t姓名\t单位\t角色\t状态\n");
-    for (size_t i = 0; i < l.n; i++) {
-        role_format_list(l.items[i].roles, roles, sizeof(roles));
-        printf("%lld\t%s\t%s\t%s\t%s\t%s\n", (long long)l.items[i].id, l.items[i].login,
-               l.items[i].name, l.items[i].unit_code, roles,
-               l.items[i].disabled ? "已停用" : "正常");
-    }
-    arena_free(l.arena);
-    return 0;
+    arena_free(w.arena);
+    return rc;
 }
 
 /* Changes the user named argv[0] with w->password_hash or, without one, disables it. */
@@ -686,17 +675,15 @@ static int cmd_user_passwd(int argc, char **argv)
     static const int allowed[] = {OPT_DB, OPT_PASSWORD_STDIN};
     char hash[ACCOUNT_HASH_LEN];
     struct opts o;
-    struct cli_work w = {.o = &o};
+    struct cli_work w;
     int rc;
 
     parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
     want_args(argc, argv, 1);
-    w.argv = argv + optind;
-    if ((rc = obtain_password(&w, o.password_stdin, hash)) != 0)
-        return rc;
-    w.arena = arena_new();
-    cli_principal(&w.p);
-    rc = run_write(do_user_change, &w, o.db, "无法修改密码：");
+    work_init(&w, &o, argv + optind);
+    rc = obtain_password(&w, o.password_stdin, hash);
+    if (rc == 0)
+        rc = cli_run(do_user_change, &w, true, "无法修改密码：");
     if (rc == 0) {
         printf("已修改用户 %s 的密码，其现有会话已失效\n", argv[optind]);
         if (!o.password_stdin)
@@ -710,15 +697,13 @@ static int cmd_user_disable(int argc, char **argv)
 {
     static const int allowed[] = {OPT_DB};
     struct opts o;
-    struct cli_work w = {.o = &o};
+    struct cli_work w;
     int rc;
 
     parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
     want_args(argc, argv, 1);
-    w.argv = argv + optind;
-    w.arena = arena_new();
-    cli_principal(&w.p);
-    rc = run_write(do_user_change, &w, o.db, "无法停用用户：");
+    work_init(&w, &o, argv + optind);
+    rc = cli_run(do_user_change, &w, true, "无法停用用户：");
     if (rc == 0)
         printf("已停用用户 %s，其现有会话已失效\n", argv[optind]);
     arena_free(w.arena);
@@ -767,17 +752,15 @@ static int cmd_apikey_add(int argc, char **argv)
 {
     static const int allowed[] = {OPT_DB, OPT_UNIT, OPT_ROLE};
     struct opts o;
-    struct cli_work w = {.o = &o};
+    struct cli_work w;
     int rc;
 
     parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
     want_args(argc, argv, 1);
     if (!o.role)
         o.role = "staff";
-    w.argv = argv + optind;
-    w.arena = arena_new();
-    cli_principal(&w.p);
-    rc = run_write(do_apikey_add, &w, o.db, "无法创建 API 令牌：");
+    work_init(&w, &o, argv + optind);
+    rc = cli_run(do_apikey_add, &w, true, "无法创建 API 令牌：");
     if (rc == 0) {
         printf("已创建 API 令牌 %s（编号 %lld），令牌只显示这一次：\n", argv[optind],
                (long long)w.id);
@@ -787,51 +770,36 @@ static int cmd_apikey_add(int argc, char **argv)
     return rc;
 }
 
-struct token_listing {
-    struct arena *arena;
-    struct principal p;
-    struct api_token *items;
-    size_t n;
-};
-
 static int do_apikey_list(struct store_conn *c, void *arg, struct err_ctx *ec)
 {
-    struct token_listing *l = arg;
-    return account_token_list(c, l->arena, &l->p, &l->items, &l->n, ec);
+    struct cli_work *w = arg;
+    return account_token_list(c, w->arena, &w->p, &w->tokens, &w->n, ec);
 }
 
 static int cmd_apikey_list(int argc, char **argv)
 {
     static const int allowed[] = {OPT_DB};
-    struct token_listing l = {0};
-    struct err_ctx ec = {0};
-    struct opts o;
-    struct store *s;
     char roles[128], created[TIME_INSTANT_LEN];
+    struct cli_work w;
+    struct opts o;
     int rc;
 
     parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
     want_args(argc, argv, 0);
-    if (!(s = open_db(o.db, false, 0)))
-        return 1;
-    l.arena = arena_new();
-    cli_principal(&l.p);
-    rc = store_read(s, do_apikey_list, &l, &ec);
-    store_free(s);
-    if (rc < 0) {
-        arena_free(l.arena);
-        return fail("", &ec);
+    work_init(&w, &o, argv + optind);
+    rc = cli_run(do_apikey_list, &w, false, "");
+    if (rc == 0) {
+        printf("编号\t名称\t前缀\t角色\t单位\t创建时间\t状态\n");
+        for (size_t i = 0; i < w.n; i++) {
+            const struct api_token *t = &w.tokens[i];
+            role_format_list(t->roles, roles, sizeof(roles));
+            time_format_instant(t->created_at_ms, created, sizeof(created));
+            printf("%lld\t%s\t%s…\t%s\t%s\t%s\t%s\n", (long long)t->id, t->name, t->prefix, roles,
+                   t->unit_code, created, t->revoked_at_ms ? "已撤销" : "有效");
+        }
     }
-    printf("编号\t名称\t前缀\t角色\t单位\t创建时间\t状态\n");
-    for (size_t i = 0; i < l.n; i++) {
-        struct api_token *t = &l.items[i];
-        role_format_list(t->roles, roles, sizeof(roles));
-        time_format_instant(t->created_at_ms, created, sizeof(created));
-        printf("%lld\t%s\t%s…\t%s\t%s\t%s\t%s\n", (long long)t->id, t->name, t->prefix, roles,
-               t->unit_code, created, t->revoked_at_ms ? "已撤销" : "有效");
-    }
-    arena_free(l.arena);
-    return 0;
+    arena_free(w.arena);
+    return rc;
 }
 
 static int do_apikey_revoke(struct store_conn *c, void *arg, struct err_ctx *ec)
@@ -844,16 +812,14 @@ static int cmd_apikey_revoke(int argc, char **argv)
 {
     static const int allowed[] = {OPT_DB};
     struct opts o;
-    struct cli_work w = {.o = &o};
+    struct cli_work w;
     int rc;
 
     parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
     want_args(argc, argv, 1);
     if (str_to_int64(argv[optind], 1, INT64_MAX, &w.id) < 0)
         usage_error("令牌编号应为正整数，而不是 '%s'\n", argv[optind]);
-    w.arena = arena_new();
-    cli_principal(&w.p);
-    rc = run_write(do_apikey_revoke, &w, o.db, "无法撤销 API 令牌：");
+    rc = cli_run(do_apikey_revoke, &w, true, "无法撤销 API 令牌：");
     if (rc == 0)
         printf("已撤销 API 令牌 %lld\n", (long long)w.id);
     arena_free(w.arena);
