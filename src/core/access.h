@@ -82,6 +82,17 @@ bool access_in_scope(const struct principal *p, const char *unit_path);
 int access_require(const struct principal *p, unsigned any_of, const char *unit_path,
                    struct err_ctx *ec);
 
+/*
+ * True when p may see personal identity numbers and phone numbers in full
+ * (resident ID, unified social credit code of a person's business, phone).
+ * The rule: admin, officer and mediator do - officers and mediators serve
+ * documents on people and must identify them; the administrator maintains
+ * the registers. Staff, adviser and leader see them masked
+ * (core/checksum.h), and so does an API token holding none of those roles.
+ * NULL (anonymous, or the audit log) sees them masked.
+ */
+bool access_sees_personal_ids(const struct principal *p);
+
 /* Writes the audit actor of p: p->actor when set, else "user:12" or
  * "token:3", or "system" for NULL. */
 void access_actor(const struct principal *p, char *buf, size_t size);

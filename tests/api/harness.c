@@ -422,6 +422,9 @@ static void read_unit_ids(struct test_server *s)
         fail_msg("`fazhi unit list` does not show the units root, ca and cb");
 }
 
+/* The type of the root unit server_start() creates (server_start_rooted). */
+static const char *harness_root_type = "subdistrict";
+
 void server_start(struct test_server *s)
 {
     static const char *const serve_env[] = {"FAZHI_LOG_LEVEL=info", NULL};
@@ -452,7 +455,7 @@ void server_start(struct test_server *s)
 
     cli_must(s, NULL,
              (const char *const[]){"unit", "add", "--db", s->db, "--code", "root", "--name",
-                                   "测试街道", "--type", "subdistrict", NULL});
+                                   "测试街道", "--type", harness_root_type, NULL});
     cli_must(s, NULL,
              (const char *const[]){"unit", "add", "--db", s->db, "--code", "ca", "--name", "甲社区",
                                    "--type", "community", "--parent", "root", NULL});
@@ -1101,4 +1104,27 @@ void sse_events_release(struct sse_event *ev, size_t n)
         free(ev[i].data);
         ev[i].data = NULL;
     }
+}
+
+/* ================================================================
+ * Added for the org tests
+ * ================================================================ */
+
+void server_start_rooted(struct test_server *s, const char *root_type)
+{
+    harness_root_type = root_type;
+    server_start(s);
+    harness_root_type = "subdistrict";
+}
+
+size_t list_count(struct client *c, const char *path)
+{
+    struct response r = {0};
+    size_t n;
+
+    client_get(c, &r, "%s", path);
+    assert_status(&r, 200);
+    n = json_array_size(response_items(&r));
+    response_release(&r);
+    return n;
 }

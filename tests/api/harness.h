@@ -262,4 +262,13 @@ struct sse_event {
 size_t sse_parse(const char *text, struct sse_event *out, size_t max);
 void sse_events_release(struct sse_event *ev, size_t n);
 
+/* ---- added for the org tests ---- */
+
+/* server_start() with a root unit of type 'root_type' ("city", "district",
+ * ...) instead of "subdistrict", for trees deeper than one level. */
+void server_start_rooted(struct test_server *s, const char *root_type);
+
+/* The number of "items" GET 'path' returns to c (which must answer 200). */
+size_t list_count(struct client *c, const char *path);
+
 #endif

@@ -201,7 +201,9 @@ static void test_cli__migrate_is_idempotent(void **state)
     p = strstr(first, "版本 ");
     assert_non_null(p);
     version1 = strtol(p + strlen("版本 "), NULL, 10);
-    assert_int_equal(version1, applied);
+    /* Numbers are one sequence across the tree, with gaps between modules:
+       the version is the highest, at least the count applied. */
+    assert_true(version1 >= applied);
 
     cli(&srv, &r, NULL, "migrate", "--db", db);
     assert_int_equal(r.status, 0);
