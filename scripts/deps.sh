@@ -10,7 +10,8 @@ set -eu
 # Build toolchain and libraries (see the dependency table in README.md).
 pkgs="gcc make pkg-config clang-format
 libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
-libcmocka-dev libcurl4-openssl-dev sqlite3"
+libxlsxwriter-dev libexpat1-dev
+libcmocka-dev libcurl4-openssl-dev libzip-dev sqlite3"
 
 if [ "${1:-}" = "bench" ]; then
     pkgs="$pkgs wrk nginx-light curl python3"
