@@ -15,8 +15,8 @@ SHELL := /bin/bash
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libmicrohttpd jansson sqlite3 libsodium
-TEST_PKGS := cmocka libcurl
+PKGS := libmicrohttpd jansson sqlite3 libsodium xlsxwriter expat
+TEST_PKGS := cmocka libcurl libzip
 
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
 CPPFLAGS += -Isrc -Ibuild/gen
@@ -31,13 +31,16 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 SRCS := $(sort $(shell find src -name '*.c'))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 MIGRATIONS := $(sort $(shell find src -path '*/migrations/*.sql'))
-GEN_SRCS := build/gen/migrations.c
+CONF_FILES := $(sort $(shell find conf -type f 2>/dev/null))
+ASSET_FILES := $(sort $(shell find assets -type f ! -name '.*' ! -name '*~' 2>/dev/null))
+GEN_SRCS := build/gen/migrations.c build/gen/embedded.c build/gen/assets.c
 UNIT_TESTS := $(sort $(wildcard tests/unit/test_*.c))
 API_TESTS := $(sort $(wildcard tests/api/test_*.c))
 API_HELPERS := $(filter-out $(API_TESTS),$(wildcard tests/api/*.c))
 FORMAT_FILES := $(shell find src tests tools fuzz bench -name '*.[ch]' 2>/dev/null)
 
-objs = $(patsubst src/%.c,$(1)/%.o,$(LIB_SRCS)) $(1)/gen/migrations.o
+objs = $(patsubst src/%.c,$(1)/%.o,$(LIB_SRCS)) $(1)/gen/migrations.o $(1)/gen/embedded.o \
+       $(1)/gen/assets.o
 
 REL_OBJS := $(call objs,build/rel)
 ASAN_OBJS := $(call objs,build/asan)
@@ -60,6 +63,19 @@ build/tools/embed: tools/embed.c
 build/gen/migrations.c: build/tools/embed $(MIGRATIONS)
 	@mkdir -p $(@D)
 	build/tools/embed migrations $@ $(MIGRATIONS)
+
+# Every file under conf/ (catalogs, templates) is compiled into the program
+# (core/embedded.h), so that it runs from any directory.
+build/gen/embedded.c: build/tools/embed $(CONF_FILES)
+	@mkdir -p $(@D)
+	build/tools/embed files $@ conf $(CONF_FILES)
+
+# Templates and static files (assets/) are compiled in the same way, as a
+# second array, web_asset_files[] (src/web/web.h); `fazhi serve --dev` reads
+# assets/ from disk instead.
+build/gen/assets.c: build/tools/embed $(ASSET_FILES)
+	@mkdir -p $(@D)
+	build/tools/embed files --symbol web_asset_files $@ assets $(ASSET_FILES)
 
 # --- optimised build ---
 build/rel/%.o: src/%.c

@@ -19,6 +19,8 @@
 #include "http/sse.h"
 #include "modules/account/account.h"
 #include "modules/account/account_http.h"
+#include "modules/ledger/ledger.h"
+#include "modules/ledger/ledger_http.h"
 #include "modules/org/org.h"
 #include "modules/org/org_http.h"
 #include "store/store.h"
@@ -40,6 +42,7 @@
 static const struct module *const modules[] = {
     &org_module,
     &account_module,
+    &ledger_module,
 };
 
 struct cmd {
@@ -827,6 +830,36 @@ static int cmd_apikey_revoke(int argc, char **argv)
 }
 
 /* ================================================================
+ * ledger rebuild
+ * ================================================================ */
+
+static int do_ledger_rebuild(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct cli_work *w = arg;
+    return ledger_rebuild(c, w->p.actor, &w->id, ec);
+}
+
+static int cmd_ledger_rebuild(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB};
+    struct opts o;
+    struct cli_work w;
+    int64_t start;
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 0);
+    work_init(&w, &o, argv + optind);
+    start = time_mono_us();
+    rc = cli_run(do_ledger_rebuild, &w, true, "无法重建台账汇总：");
+    if (rc == 0)
+        printf("已按 %lld 条台账记录重建汇总表（%.1f 秒）\n", (long long)w.id,
+               (double)(time_mono_us() - start) / 1e6);
+    arena_free(w.arena);
+    return rc;
+}
+
+/* ================================================================
  * The command table
  * ================================================================ */
 
@@ -869,6 +902,8 @@ static const struct cmd commands[] = {
                  "  --unit CODE        令牌的单位范围（默认根单位）\n"},
     {"apikey list", cmd_apikey_list, "[选项]", "列出 API 令牌（不显示令牌本身）。", OPT_DB_HELP},
     {"apikey revoke", cmd_apikey_revoke, "ID", "撤销 API 令牌。", OPT_DB_HELP},
+    {"ledger rebuild", cmd_ledger_rebuild, "[选项]",
+     "按台账明细重新计算台账汇总表；服务运行时也可执行。", OPT_DB_HELP},
     {"backup", cmd_backup, "FILE", "在服务运行时生成数据库的一致性副本。", OPT_DB_HELP},
     {"audit verify", cmd_audit_verify, "[选项]",
      "校验审计日志的哈希链：完整时退出码为 0，发现篡改或删除时为 1 并指出第一条异常记录。",
