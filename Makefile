@@ -3,6 +3,7 @@
 #   make            the program, optimised: build/rel/fazhi
 #   make demo       dependencies, build, demo database, server on :8080
 #   make check      dependencies, sanitizer build, format check, every test
+#                   (the browser tests of tests/browser/ too: `npm ci` first)
 #   make asan       the program and tests built with ASan + UBSan
 #   make format     reformat the sources with clang-format
 #
@@ -50,7 +51,7 @@ FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
 FUZZ_BINS := $(patsubst %,build/asan/fuzz/%,$(FUZZ_TARGETS))
 
 
-.PHONY: all asan demo check deps format format-check clean tests
+.PHONY: all asan demo check deps format format-check clean tests browser-check
 all: build/rel/fazhi
 
 deps:
@@ -116,8 +117,22 @@ format-check:
 
 check: deps
 	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory -j$$(nproc) asan build/rel/fazhi
-	@FAZHI_BIN=$(CURDIR)/build/asan/fazhi scripts/run-tests.sh $(UNIT_BINS) $(FUZZ_BINS) $(API_BINS)
+	@$(MAKE) --no-print-directory -j$$(nproc) asan build/rel/fazhi node_modules/.package-lock.json
+	@FAZHI_BIN=$(CURDIR)/build/asan/fazhi scripts/run-tests.sh $(UNIT_BINS) $(FUZZ_BINS) $(API_BINS) \
+	    tests/browser/run.sh
+
+# The browser tests' one npm package (playwright-core, locked in
+# package-lock.json; it drives Debian's /usr/bin/chromium and downloads no
+# browser). npm ci writes node_modules/.package-lock.json, so the install
+# runs again only when node_modules is missing or the lock file is newer.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Only the browser tests (tests/browser/run.sh FILE runs one file).
+browser-check: node_modules/.package-lock.json
+	@$(MAKE) --no-print-directory -j$$(nproc) build/asan/fazhi
+	@FAZHI_BIN=$(CURDIR)/build/asan/fazhi scripts/run-tests.sh tests/browser/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) build/rel/fazhi

@@ -13,6 +13,13 @@ libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
 libxlsxwriter-dev libexpat1-dev
 libcmocka-dev libcurl4-openssl-dev libzip-dev sqlite3"
 
+# Browser tests (tests/browser/): Chromium driven by playwright-core, CJK
+# fonts so that Chinese text renders in the screenshots, unzip to open the
+# XLSX downloads. Node.js comes with the machines (20, from NodeSource) and
+# is not replaced; Debian's nodejs and npm only where there is no node.
+pkgs="$pkgs chromium fonts-noto-cjk unzip"
+command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
+
 if [ "${1:-}" = "bench" ]; then
     pkgs="$pkgs wrk nginx-light curl python3"
 fi

@@ -2,8 +2,10 @@
 # Runs test binaries and prints one closing line: "N passed, N failed".
 #
 # Each binary is a cmocka suite; it reports in TAP (CMOCKA_MESSAGE_OUTPUT=tap)
-# and its "ok" / "not ok" lines are counted. A binary that dies without
-# reporting a failure (a sanitizer abort, a crash) counts as one failure.
+# and its "ok" / "not ok" lines are counted. tests/browser/run.sh (node's
+# test runner) reports in TAP too; only its top-level lines start in column
+# one, so each journey counts once. A program that dies without reporting a
+# failure (a sanitizer abort, a crash) counts as one failure.
 set -u
 passed=0
 failed=0

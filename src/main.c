@@ -2,9 +2,9 @@
  * main.c - the fazhi command line: one program, a table of subcommands.
  *
  * Every subcommand takes its options from flags with environment fall-backs
- * (FAZHI_DB, FAZHI_LISTEN, FAZHI_THREADS, FAZHI_LOG_LEVEL). A usage error (an
- * unknown option, a bad value, a missing argument) prints one line and exits
- * with status 2; a failure of the work itself exits with 1.
+ * (FAZHI_DB, FAZHI_LISTEN, FAZHI_THREADS, FAZHI_LOG_LEVEL, FAZHI_DEV). A
+ * usage error (an unknown option, a bad value, a missing argument) prints one
+ * line and exits with status 2; a failure of the work itself exits with 1.
  *
  * Commands that change data act as the "cli" principal: every role, the
  * whole tree (whoever can run the program on the database file can do
@@ -24,6 +24,7 @@
 #include "modules/org/org.h"
 #include "modules/org/org_http.h"
 #include "store/store.h"
+#include "web/web.h"
 
 #include <getopt.h>
 #include <malloc.h>
@@ -87,6 +88,7 @@ struct opts {
     const char *listen;
     const char *name, *unit, *role, *code, *type, *parent;
     bool password_stdin;
+    bool dev; /* serve: templates and static files from assets/ on disk */
     int64_t threads;
     int64_t max_batch;
 };
@@ -104,6 +106,7 @@ enum {
     OPT_PARENT,
     OPT_PASSWORD_STDIN,
     OPT_LOG_LEVEL,
+    OPT_DEV,
     OPT_HELP,
 };
 
@@ -127,6 +130,7 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
         {"parent", required_argument, NULL, OPT_PARENT},
         {"password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"dev", no_argument, NULL, OPT_DEV},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -140,6 +144,7 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
         usage_error("环境变量 FAZHI_THREADS 应为 1 到 256 的整数\n");
     if ((env = getenv("FAZHI_MAX_BATCH")) && *env && str_to_int64(env, 1, 10000, &o->max_batch) < 0)
         usage_error("环境变量 FAZHI_MAX_BATCH 应为 1 到 10000 的整数\n");
+    o->dev = (env = getenv("FAZHI_DEV")) && strcmp(env, "1") == 0;
 
     opterr = 0;
     optind = 1;
@@ -191,6 +196,9 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
             break;
         case OPT_PASSWORD_STDIN:
             o->password_stdin = true;
+            break;
+        case OPT_DEV:
+            o->dev = true;
             break;
         case OPT_LOG_LEVEL: {
             enum log_level level;
@@ -330,9 +338,11 @@ static int cli_run(store_fn fn, struct cli_work *w, bool write, const char *what
 
 static int cmd_serve(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_DB, OPT_LISTEN, OPT_THREADS, OPT_MAX_BATCH};
-    struct http_route_table tables[ARRAY_SIZE(modules)];
+    static const int allowed[] = {OPT_DB, OPT_LISTEN, OPT_THREADS, OPT_MAX_BATCH, OPT_DEV};
+    struct http_route_table tables[2 * ARRAY_SIZE(modules) + 1];
+    size_t ntables = 0;
     struct http_server_config cfg = {0};
+    struct web_config wcfg = {0};
     struct http_server *srv;
     struct err_ctx ec = {0};
     struct opts o;
@@ -359,19 +369,33 @@ static int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (!(s = open_db(o.db, false, (int)o.max_batch)))
+    /* Templates first: an error in one stops the server before it listens. */
+    wcfg.dev = o.dev;
+    wcfg.describe_user = account_describe_user;
+    if (web_start(&wcfg, &ec) < 0)
+        return fail("无法加载页面模板：", &ec);
+    if (!(s = open_db(o.db, false, (int)o.max_batch))) {
+        web_stop();
         return 1;
-    for (size_t i = 0; i < ARRAY_SIZE(modules); i++)
-        tables[i] = modules[i]->routes;
+    }
+    module_list_set(modules, ARRAY_SIZE(modules));
+    for (size_t i = 0; i < ARRAY_SIZE(modules); i++) {
+        tables[ntables++] = modules[i]->routes;
+        if (modules[i]->pages)
+            tables[ntables++] = *modules[i]->pages;
+    }
+    tables[ntables++] = web_routes;
     cfg.listen = o.listen;
     cfg.threads = (int)o.threads;
     cfg.version = FAZHI_VERSION;
     cfg.store = s;
     cfg.auth = account_http_auth;
+    cfg.page_error = web_error_page; /* HTTP_PAGE routes answer errors as pages */
     cfg.tables = tables;
-    cfg.ntables = ARRAY_SIZE(tables);
+    cfg.ntables = ntables;
     if (http_server_start(&cfg, &srv, &ec) < 0) {
         store_free(s);
+        web_stop();
         return fail("无法启动服务：", &ec);
     }
     store_set_event_hook(s, sse_hub_publish, http_server_hub(srv));
@@ -384,6 +408,7 @@ static int cmd_serve(int argc, char **argv)
     http_server_stop(srv);
     store_set_event_hook(s, NULL, NULL);
     store_free(s);
+    web_stop();
     log_info("stopped");
     return 0;
 }
@@ -873,6 +898,8 @@ static const struct cmd commands[] = {
      "  --threads N        工作线程数（环境变量 FAZHI_THREADS，默认为 CPU 核数）\n"
      "  --max-batch N      一次组提交最多合并的写操作数（FAZHI_MAX_BATCH，默认 256；\n"
      "                     1 即每个写操作单独提交，仅用于性能对比）\n"
+     "  --dev              开发模式：模板和静态文件从 assets/ 读取，改动后刷新即生效\n"
+     "                     （须在项目目录中运行；环境变量 FAZHI_DEV=1）\n"
      "  --log-level LEVEL  日志级别：debug、info、warn、error、off（FAZHI_LOG_LEVEL）\n"},
     {"migrate", cmd_migrate, "[选项]", "应用尚未应用的数据库迁移；任何一个失败则数据库保持原样。",
      OPT_DB_HELP},

@@ -36,6 +36,13 @@ typedef int (*http_handler_fn)(struct http_request *req, struct err_ctx *ec);
 enum http_route_flags {
     HTTP_PUBLIC = 1u << 0,  /* no authentication needed */
     HTTP_NO_CSRF = 1u << 1, /* unsafe method that needs no CSRF token (login) */
+    /*
+     * A page for a browser: an error found before the handler runs (not
+     * signed in, a missing role, a bad CSRF token) or returned by it is
+     * answered by the server's page_error hook (an HTML page, or for a GET
+     * without a session a redirect to the sign-in page) instead of JSON.
+     */
+    HTTP_PAGE = 1u << 2,
 };
 
 struct http_route {

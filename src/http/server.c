@@ -78,6 +78,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     struct store *store;
     http_auth_fn auth;
+    http_page_error_fn page_error;
     char *version;
     size_t max_body;
     unsigned port;
@@ -250,6 +251,12 @@ static void dispatch(struct http_ctx *ctx)
     }
     return; /* no reply chosen: response_queue() answers 500 */
 fail:
+    if ((route->flags & HTTP_PAGE) && ctx->srv->page_error) {
+        struct err_ctx pec = ec;
+        response_reset(ctx);
+        if (ctx->srv->page_error(req, &pec) == 0)
+            return;
+    }
     response_error(ctx, &ec, NULL);
 }
 
@@ -751,6 +758,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     srv->jobs_tail = &srv->jobs_head;
     srv->store = cfg->store;
     srv->auth = cfg->auth;
+    srv->page_error = cfg->page_error;
     srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
     srv->version = strdup(cfg->version ? cfg->version : "");
     srv->router = router_new();

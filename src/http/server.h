@@ -25,6 +25,13 @@ struct http_server;
  */
 typedef int (*http_auth_fn)(struct http_request *req, struct principal *out, struct err_ctx *ec);
 
+/*
+ * Replies to a failed request of an HTTP_PAGE route with a page for the
+ * error in 'ec' (web_error_page()). Returns 0 when it set a reply, else a
+ * negative enum err: the server then answers in JSON.
+ */
+typedef int (*http_page_error_fn)(struct http_request *req, struct err_ctx *ec);
+
 struct http_route_table {
     const struct http_route *routes;
     size_t count;
@@ -39,7 +46,8 @@ struct http_server_config {
     unsigned max_connections; /* default 4096 */
     const char *version;      /* reported by /healthz */
     struct store *store;
-    http_auth_fn auth; /* may be NULL: every request is anonymous */
+    http_auth_fn auth;             /* may be NULL: every request is anonymous */
+    http_page_error_fn page_error; /* may be NULL: page errors are JSON too */
     const struct http_route_table *tables;
     size_t ntables;
 };

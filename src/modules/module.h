@@ -10,13 +10,28 @@
 #ifndef FAZHI_MODULES_MODULE_H
 #define FAZHI_MODULES_MODULE_H
 
+#include <jansson.h>
+
 #include "http/server.h"
 
 struct store;
 
+/*
+ * Adds the module's sections to the staff dashboard (GET /console) of the
+ * request's principal: appends objects to 'sections', each
+ * {"id","title","html"?...} as assets/templates/console/dashboard.html
+ * shows them. Must answer from summaries (roll-ups), never scans: the
+ * dashboard is every signed-in user's first page.
+ */
+typedef int (*module_dashboard_fn)(struct http_request *req, json_t *sections, struct err_ctx *ec);
+
 struct module {
     const char *name;
-    struct http_route_table routes;
+    struct http_route_table routes; /* the JSON API */
+    /* Server-rendered pages (HTTP_PAGE routes), from the module's *_pages.c;
+     * a pointer, so that the table can live in that file. May be NULL. */
+    const struct http_route_table *pages;
+    module_dashboard_fn dashboard; /* may be NULL */
     /*
      * Called after the migrations, each time the program opens the database
      * for writing (serve, and the commands that change data): loads shipped
@@ -24,5 +39,13 @@ struct module {
      */
     int (*start)(struct store *s, struct err_ctx *ec);
 };
+
+/*
+ * The modules of this program, in main.c's order; main.c sets the list once
+ * before the server starts, so that pages that gather what every module
+ * contributes (the dashboard) need not know the modules by name.
+ */
+void module_list_set(const struct module *const *list, size_t n);
+const struct module *const *module_list(size_t *n);
 
 #endif

@@ -411,4 +411,5 @@ static const struct http_route account_route_list[] = {
 const struct module account_module = {
     .name = "account",
     .routes = {account_route_list, ARRAY_SIZE(account_route_list)},
+    .pages = &account_pages,
 };

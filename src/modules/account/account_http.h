@@ -12,4 +12,14 @@ extern const struct module account_module;
 /* The server's auth hook (http_auth_fn): session cookie or bearer token. */
 int account_http_auth(struct http_request *req, struct principal *out, struct err_ctx *ec);
 
+/* GET /, /login, /console, /console/admin/...: the pages (account_pages.c). */
+extern const struct http_route_table account_pages;
+
+/*
+ * The web layer's describe_user hook (web_user_fn): puts the signed-in
+ * user's name ("name", "display") and unit name ("unit") on the page's
+ * "user" object.
+ */
+int account_describe_user(struct http_request *req, json_t *user, struct err_ctx *ec);
+
 #endif

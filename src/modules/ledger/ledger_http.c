@@ -696,5 +696,7 @@ static const struct http_route ledger_route_list[] = {
 const struct module ledger_module = {
     .name = "ledger",
     .routes = {ledger_route_list, ARRAY_SIZE(ledger_route_list)},
+    .pages = &ledger_pages,
+    .dashboard = ledger_pages_dashboard,
     .start = ledger_start,
 };

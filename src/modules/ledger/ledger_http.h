@@ -10,4 +10,10 @@
 
 extern const struct module ledger_module;
 
+/* The pages under /console/ledger and /console/admin/kinds (ledger_pages.c). */
+extern const struct http_route_table ledger_pages;
+
+/* The dashboard hook (module_dashboard_fn): this month's and year's ledgers per area. */
+int ledger_pages_dashboard(struct http_request *req, json_t *sections, struct err_ctx *ec);
+
 #endif

@@ -8,6 +8,7 @@
 #include "core/time.h"
 #include "modules/org/org.h"
 #include "modules/org/org_http_internal.h"
+#include "modules/org/org_pages.h"
 #include "modules/org/org_internal.h"
 #include "store/store.h"
 
@@ -264,4 +265,5 @@ static const struct http_route org_route_list[] = {
 const struct module org_module = {
     .name = "org",
     .routes = {org_route_list, ARRAY_SIZE(org_route_list)},
+    .pages = &org_pages,
 };
