@@ -203,6 +203,14 @@ static bool csrf_ok(struct http_ctx *ctx)
     return got && strlen(got) == n && sodium_memcmp(got, want, n) == 0;
 }
 
+/* True for an address a person reads as a page: not the JSON API, not the
+ * Open311 API, not a static file, not the health check. */
+static bool is_page_path(const char *path)
+{
+    return !str_starts_with(path, "/api/") && !str_starts_with(path, "/open311/") &&
+           !str_starts_with(path, "/static/") && strcmp(path, "/healthz") != 0;
+}
+
 static void dispatch(struct http_ctx *ctx)
 {
     struct http_request *req = &ctx->req;
@@ -217,6 +225,17 @@ static void dispatch(struct http_ctx *ctx)
                       sizeof(allow));
     if (rc < 0) {
         err_set(&ec, (enum err)rc, NULL, NULL);
+        if (rc == ERR_NOT_FOUND && is_page_path(req->path) && ctx->srv->page_error) {
+            /* A person who typed or followed a wrong address gets a page in
+               the layout they know (signed in or not), not JSON. */
+            static const struct http_route any_page = {"GET", "", NULL, HTTP_PUBLIC | HTTP_PAGE, 0};
+            struct err_ctx aec, pec = ec;
+            err_clear(&aec);
+            if (authenticate(ctx, &any_page, &aec) < 0)
+                req->principal = NULL;
+            if (ctx->srv->page_error(req, &pec) == 0)
+                return;
+        }
         response_error(ctx, &ec, allow);
         return;
     }

@@ -11,13 +11,15 @@
 #include "web/chart.h"
 #include "web/template.h"
 
-#define CHART_WIDTH 640
-#define LABEL_WIDTH 176 /* the label column */
-#define VALUE_WIDTH 120 /* room after the longest bar for its value */
+/* Narrow on purpose: the chart scales to its card, and text drawn for a
+ * wide viewBox shrinks below reading size in a phone's card. */
+#define CHART_WIDTH 360
+#define LABEL_WIDTH 120 /* the label column */
+#define VALUE_WIDTH 64  /* room after the longest bar for its value */
 #define ROW_HEIGHT  30
 #define BAR_HEIGHT  18
 #define PAD_TOP     8
-#define LABEL_CHARS 11 /* about this many CJK characters fit the label column */
+#define LABEL_CHARS 8 /* about this many CJK characters fit the label column */
 #define FONT_SIZE   13
 
 static void esc(struct strbuf *out, const char *s)

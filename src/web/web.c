@@ -44,8 +44,10 @@
  * ================================================================ */
 
 /*
- * The pages of issue 4 fill these in: an entry whose page does not exist yet
- * still shows. roles: any of them admits (0: every signed-in user).
+ * The sections of the console and the portal. An entry is added with the
+ * pages it leads to (cases, disclosure, the report, the resident services
+ * come with their modules), so that no link leads nowhere. roles: any of
+ * them admits (0: every signed-in user).
  */
 struct nav_item {
     const char *href, *label;
@@ -55,18 +57,12 @@ struct nav_item {
 static const struct nav_item console_nav[] = {
     {"/console", "工作台", 0},
     {"/console/ledger", "台账", 0},
-    {"/console/cases", "案件与事项", 0},
-    {"/console/disclosures", "政务公开", ROLE_STAFF | ROLE_LEADER},
-    {"/console/report", "年度报告", ROLE_STAFF | ROLE_LEADER},
+    {"/console/units", "组织与人员", 0},
     {"/console/admin", "系统管理", ROLE_ADMIN},
 };
 
 static const struct nav_item portal_nav[] = {
     {"/", "首页", 0},
-    {"/matters/new", "事项申报", 0},
-    {"/track", "进度查询", 0},
-    {"/disclosures", "政务公开", 0},
-    {"/disclosure-requests/new", "依申请公开", 0},
 };
 
 /* ================================================================

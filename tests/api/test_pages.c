@@ -387,6 +387,25 @@ static void test_pages__other_community_gets_404(void **state)
     response_release(&r);
 }
 
+static void test_pages__unknown_address_is_a_page(void **state)
+{
+    struct response r = {0};
+
+    (void)state;
+    /* A wrong address typed by a person: an HTML page in the console
+       layout, with the way back, not JSON. */
+    client_get(&clerka, &r, "/console/no-such-page");
+    assert_status(&r, 404);
+    assert_contains(response_header(&r, "Content-Type"), "text/html");
+    assert_contains(r.body, "class=\"error-page\"");
+    assert_contains(r.body, "页面不存在");
+    assert_contains(r.body, "href=\"/console\"");
+    /* The API keeps its JSON errors. */
+    client_get(&clerka, &r, "/api/v1/no-such-thing");
+    assert_error(&r, 404, "not_found", NULL);
+    response_release(&r);
+}
+
 static void test_pages__import(void **state)
 {
     struct response r = {0};
@@ -489,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_pages__record_find_correct_export),
         cmocka_unit_test(test_pages__invalid_form_shows_errors_beside_fields),
         cmocka_unit_test(test_pages__other_community_gets_404),
+        cmocka_unit_test(test_pages__unknown_address_is_a_page),
         cmocka_unit_test(test_pages__import),
         cmocka_unit_test(test_pages__org_pages),
         cmocka_unit_test(test_pages__admin),

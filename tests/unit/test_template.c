@@ -610,7 +610,7 @@ static void test_assets__console_signed_in(void **state)
              "<form class=\"inline-form\" method=\"post\" action=\"/logout\">",
              "<nav class=\"site-nav\" aria-label=\"主导航\">", "<a href=\"/console\">工作台</a>",
              "<a href=\"/console/ledger\" aria-current=\"page\">台账</a>",
-             "<a href=\"/console/report\">年度报告</a>", "data-live-src=\"/api/v1/events\"",
+             "<a href=\"/console/units\">组织与人员</a>", "data-live-src=\"/api/v1/events\"",
              "<p class=\"flash flash-success\">已保存</p>", "<p class=\"error-code\">404</p>",
              "&lt;找不到&gt;", "当前角色：工作人员、领导"));
     expect_none("console", html, LIST("系统管理", "EVIL", "aria-current=\"page\">工作台"));
