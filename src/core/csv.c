@@ -10,6 +10,7 @@
  */
 #include "core/compat.h"
 #include "core/csv.h"
+#include "core/str.h"
 
 /* ---------------------------------------------------------------- guard */
 
@@ -119,53 +120,6 @@ static size_t line_of(const char *data, size_t off)
     return line;
 }
 
-/*
- * Returns the offset of the first byte that is not clean UTF-8 text (bad
- * sequences, NUL and C0 controls other than tab, CR, LF, and DEL), or len.
- */
-static size_t first_bad_byte(const char *data, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)data;
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned c = s[i];
-        size_t k;
-        uint32_t cp;
-
-        if (c < 0x80) {
-            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
-                return i;
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            k = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            k = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (len - i <= k)
-            return i;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + j] & 0x3f);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return i;
-        i += k + 1;
-    }
-    return len;
-}
-
 int csv_parse(const char *data, size_t len, struct arena *a, size_t max_rows, size_t max_fields,
               struct csv_doc *out, struct err_ctx *ec)
 {
@@ -178,7 +132,7 @@ int csv_parse(const char *data, size_t len, struct arena *a, size_t max_rows, si
     out->rows = NULL;
     if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
         i = 3;
-    bad = first_bad_byte(data + i, len - i);
+    bad = str_clean_utf8_prefix(data + i, len - i);
     if (bad < len - i) {
         if (data[i + bad] == '\0')
             return err_set(ec, ERR_BAD_REQUEST, "file", "第 %zu 行含有空字符（NUL），不是文本文件",

@@ -157,21 +157,20 @@ void str_hex(char *out, const unsigned char *in, size_t n)
     out[2 * n] = '\0';
 }
 
-bool str_is_clean_utf8(const char *s, size_t n)
+size_t str_clean_utf8_prefix(const char *s, size_t n)
 {
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
 
-    while (p < end) {
-        unsigned c = *p;
+    while (i < n) {
+        unsigned c = p[i];
         size_t k;
         uint32_t cp;
 
         if (c < 0x80) {
-            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-                return false;
-            if (c == 0x7f)
-                return false;
-            p++;
+            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+                return i;
+            i++;
             continue;
         }
         if (c >= 0xc2 && c <= 0xdf) {
@@ -184,21 +183,26 @@ bool str_is_clean_utf8(const char *s, size_t n)
             k = 3;
             cp = c & 0x07;
         } else {
-            return false;
+            return i;
         }
-        if ((size_t)(end - p) <= k)
-            return false;
-        for (size_t i = 1; i <= k; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3f);
+        if (n - i <= k)
+            return i;
+        for (size_t j = 1; j <= k; j++) {
+            if ((p[i + j] & 0xc0) != 0x80)
+                return i;
+            cp = (cp << 6) | (p[i + j] & 0x3f);
         }
         if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
             (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        p += k + 1;
+            return i;
+        i += k + 1;
     }
-    return true;
+    return n;
+}
+
+bool str_is_clean_utf8(const char *s, size_t n)
+{
+    return str_clean_utf8_prefix(s, n) == n;
 }
 
 size_t str_utf8_len(const char *s)

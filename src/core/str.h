@@ -55,6 +55,11 @@ void str_hex(char *out, const unsigned char *in, size_t n);
  */
 bool str_is_clean_utf8(const char *s, size_t n);
 
+/* The length of the longest prefix of the n bytes at s that is clean UTF-8
+ * text in the sense of str_is_clean_utf8(): n when all of it is, else the
+ * offset of the first offending byte (for an error that names the line). */
+size_t str_clean_utf8_prefix(const char *s, size_t n);
+
 /* Number of Unicode code points in valid UTF-8 's'. */
 size_t str_utf8_len(const char *s);
 

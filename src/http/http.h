@@ -99,6 +99,10 @@ const char *http_cookie(const struct http_request *req, const char *name);
 /* A query-string argument, percent-decoded, or NULL when absent. */
 const char *http_query(const struct http_request *req, const char *name);
 
+/* The same, but NULL also when empty: what a filter left blank in a form
+ * sends ("?from=&to="). */
+const char *http_query_text(const struct http_request *req, const char *name);
+
 /*
  * A query-string integer in [min, max]: absent gives 'def'; present but not
  * such an integer is ERR_BAD_REQUEST naming the argument.

@@ -68,6 +68,12 @@ const char *http_query(const struct http_request *req, const char *name)
     return ctx ? parse_pairs_get(&ctx->query_pairs, name) : NULL;
 }
 
+const char *http_query_text(const struct http_request *req, const char *name)
+{
+    const char *v = http_query(req, name);
+    return v && *v ? v : NULL;
+}
+
 int http_query_int(const struct http_request *req, const char *name, int64_t min, int64_t max,
                    int64_t def, int64_t *out, struct err_ctx *ec)
 {

@@ -67,21 +67,11 @@ static int read_filter(struct http_request *req, struct ledger_filter *f, struct
     if ((rc = http_query_int(req, "unit", 1, INT64_MAX, 0, &f->unit_id, ec)) < 0 ||
         (rc = http_query_int(req, "limit", 1, LEDGER_PAGE_MAX, 50, &f->limit, ec)) < 0)
         return rc;
-    f->kind = http_query(req, "kind");
-    f->from = http_query(req, "from");
-    f->to = http_query(req, "to");
-    f->q = http_query(req, "q");
-    f->cursor = http_query(req, "cursor");
-    if (f->kind && !*f->kind)
-        f->kind = NULL;
-    if (f->from && !*f->from)
-        f->from = NULL;
-    if (f->to && !*f->to)
-        f->to = NULL;
-    if (f->q && !*f->q)
-        f->q = NULL;
-    if (f->cursor && !*f->cursor)
-        f->cursor = NULL;
+    f->kind = http_query_text(req, "kind");
+    f->from = http_query_text(req, "from");
+    f->to = http_query_text(req, "to");
+    f->q = http_query_text(req, "q");
+    f->cursor = http_query_text(req, "cursor");
     if (year && *year) {
         int64_t y;
         if (f->from || f->to)
