@@ -2,7 +2,8 @@
  * ledger_pages.c - the ledgers as pages: the kinds, a kind's list with
  * filters, totals, paging and downloads, the form that records or corrects
  * an entry, an entry with its history, the CSV import, the dashboard's
- * sections and the administrator's read-only catalog.
+ * sections and the administrator's catalog of kinds, with the form that
+ * adds or edits a kind.
  *
  * Every check is the rules' own (ledger.h): a form is read into a struct
  * ledger_input with the counter values as text, exactly as a CSV row is,
@@ -999,10 +1000,397 @@ static int page_import_post(struct http_request *req, struct err_ctx *ec)
 }
 
 /* ================================================================
- * The catalog (administrator, read-only)
+ * The catalog: a kind's form (administrator at a root unit)
  * ================================================================ */
 
-/* GET /console/admin/kinds -> 200 every kind with its counters (edit through the API) */
+/*
+ * The form is read into the JSON object PUT /api/v1/ledger/kinds/{code}
+ * (or POST /api/v1/ledger/kinds) takes and handed to the same
+ * ledger_kind_from_json() and ledger_kind_update() / ledger_kind_create():
+ * every check is the rules'. A counter row i of the form is
+ * counters.<i>.code, .name, .type, .unit, .scale, .max, .required, with
+ * .existing for a counter the kind had and .remove to drop it; blank rows
+ * are left out, so the rules' "counters[j].scale" is mapped back to the row
+ * it came from and shown beside that row's input.
+ */
+
+/* The unit types a kind may name, in the order the form lists them. */
+static const char *const kind_unit_types[] = {"city",    "district",  "subdistrict", "department",
+                                              "station", "community", "village"};
+
+#define KIND_ROWS_MAX   (LEDGER_COUNTERS_MAX + 8) /* counter rows read from a form */
+#define KIND_ROWS_BLANK 3                         /* empty rows offered to add counters */
+
+/*
+ * True when p may edit the catalog: an administrator placed at a root unit
+ * ("/N/"). Only decides whether the pages offer the forms; every write is
+ * checked again, with the same rule, by ledger_kind_create/update.
+ */
+static bool catalog_editor(const struct principal *p)
+{
+    const char *path = p ? p->unit_path : "";
+    const char *second = *path ? strchr(path + 1, '/') : NULL;
+
+    return access_has_role(p, ROLE_ADMIN) &&
+           (strcmp(path, "/") == 0 || (second && second[1] == '\0'));
+}
+
+static int require_editor(struct http_request *req, struct err_ctx *ec)
+{
+    if (!catalog_editor(req->principal))
+        return err_set(ec, ERR_FORBIDDEN, NULL, "只有根单位的系统管理员可以修改台账种类目录");
+    return 0;
+}
+
+/* One counter row of the form, as typed (NULL: left empty). */
+struct kind_row {
+    const char *code, *name, *type, *unit, *scale, *max;
+    bool required, existing, remove;
+};
+
+/* What the kind form shows: a stored kind, or what was posted. */
+struct kind_form {
+    bool create;
+    const char *code, *name, *description, *track_counter;
+    bool active;
+    bool unit_types[ARRAY_SIZE(kind_unit_types)];
+    struct kind_row *rows;
+    size_t nrows;
+    int64_t version;
+};
+
+/* The form of stored kind k. */
+static void kind_form_of(struct arena *a, const struct ledger_kind *k, struct kind_form *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->code = k->code;
+    f->name = k->name;
+    f->description = k->description;
+    f->track_counter = k->track_counter;
+    f->active = k->active;
+    f->version = k->version;
+    for (size_t i = 0; i < ARRAY_SIZE(kind_unit_types); i++)
+        f->unit_types[i] = ledger_kind_allows(k, kind_unit_types[i]);
+    f->rows = arena_calloc(a, k->ncounters + 1, sizeof(*f->rows));
+    for (size_t i = 0; i < k->ncounters; i++) {
+        const struct ledger_counter *c = &k->counters[i];
+        f->rows[i] = (struct kind_row){
+            .code = c->code,
+            .name = c->name,
+            .type = c->type == LEDGER_DECIMAL ? "decimal" : "integer",
+            .unit = c->unit,
+            .scale = arena_printf(a, "%d", c->scale),
+            .max = c->max >= 0 ? value_text(a, c->max, c->scale) : NULL,
+            .required = c->required,
+            .existing = true,
+        };
+    }
+    f->nrows = k->ncounters;
+}
+
+/* Reads the posted form into 'f'; rows left blank are dropped. */
+static int kind_form_read(struct http_request *req, bool create, struct kind_form *f,
+                          struct err_ctx *ec)
+{
+    struct arena *a = req->arena;
+    struct http_form *form;
+    const char *version;
+    int rc;
+
+    if ((rc = http_form_body(req, &form, ec)) < 0)
+        return rc;
+    memset(f, 0, sizeof(*f));
+    f->create = create;
+    f->code = create ? page_field(req, form, "code") : http_param(req, "code");
+    f->name = page_field(req, form, "name");
+    f->description = page_field(req, form, "description");
+    f->track_counter = page_field(req, form, "track_counter");
+    f->active = page_checked(form, "active");
+    version = page_field(req, form, "version");
+    if (version && str_to_int64(version, 1, INT64_MAX, &f->version) < 0)
+        f->version = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(kind_unit_types); i++)
+        f->unit_types[i] = page_checked(form, arena_printf(a, "unit_types.%s", kind_unit_types[i]));
+    f->rows = arena_calloc(a, KIND_ROWS_MAX, sizeof(*f->rows));
+    for (size_t i = 0; i < KIND_ROWS_MAX; i++) {
+        struct kind_row r;
+#define ROW(m) arena_printf(a, "counters.%zu." m, i)
+        r.code = page_field(req, form, ROW("code"));
+        r.name = page_field(req, form, ROW("name"));
+        r.type = page_field(req, form, ROW("type"));
+        r.unit = page_field(req, form, ROW("unit"));
+        r.scale = page_field(req, form, ROW("scale"));
+        r.max = page_field(req, form, ROW("max"));
+        r.required = page_checked(form, ROW("required"));
+        r.existing = page_checked(form, ROW("existing"));
+        r.remove = page_checked(form, ROW("remove"));
+#undef ROW
+        if (!r.existing && !r.code && !r.name && !r.unit && !r.scale && !r.max && !r.required)
+            continue; /* an empty row offered for a new counter */
+        f->rows[f->nrows++] = r;
+    }
+    return 0;
+}
+
+/* A typed number as JSON: the number when it is one, else the text (which
+ * the rules refuse with their own message). */
+static json_t *typed_number(const char *text)
+{
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+
+    if (v && json_is_number(v))
+        return v;
+    json_decref(v);
+    return json_string(text);
+}
+
+/*
+ * The kind of form 'f' as the API's JSON. rows[j] gets the form row of the
+ * JSON's counter j (rows removed or blank have none).
+ */
+static json_t *kind_form_json(const struct kind_form *f, size_t *rows)
+{
+    json_t *types = json_array(), *counters = json_array(), *obj;
+
+    for (size_t i = 0; i < ARRAY_SIZE(kind_unit_types); i++)
+        if (f->unit_types[i])
+            json_array_append_new(types, json_string(kind_unit_types[i]));
+    for (size_t i = 0; i < f->nrows; i++) {
+        const struct kind_row *r = &f->rows[i];
+        json_t *c;
+        if (r->remove)
+            continue;
+        c = json_pack("{s:s, s:s, s:s, s:s, s:b}", "code", r->code ? r->code : "", "name",
+                      r->name ? r->name : "", "type", r->type ? r->type : "", "unit",
+                      r->unit ? r->unit : "", "required", r->required);
+        if (r->scale)
+            json_object_set_new(c, "scale", typed_number(r->scale));
+        if (r->max)
+            json_object_set_new(c, "max", typed_number(r->max));
+        rows[json_array_size(counters)] = i;
+        json_array_append_new(counters, c);
+    }
+    obj = json_pack("{s:s, s:s, s:o, s:o, s:s, s:b}", "name", f->name ? f->name : "", "description",
+                    f->description ? f->description : "", "unit_types", types, "counters", counters,
+                    "track_counter", f->track_counter ? f->track_counter : "", "active", f->active);
+    if (f->create)
+        json_object_set_new(obj, "code", json_string(f->code ? f->code : ""));
+    return obj;
+}
+
+/* The context of the kind form. */
+static json_t *kind_form_ctx(struct http_request *req, const struct kind_form *f)
+{
+    struct arena *a = req->arena;
+    json_t *types = json_array(), *rows = json_array(), *tracks = json_array(), *ctx;
+    bool track_listed = false;
+    size_t blank = 0;
+
+    for (size_t i = 0; i < ARRAY_SIZE(kind_unit_types); i++)
+        json_array_append_new(types, json_pack("{s:s, s:s, s:b}", "code", kind_unit_types[i],
+                                               "label", org_unit_type_label(kind_unit_types[i]),
+                                               "checked", f->unit_types[i]));
+    for (size_t i = 0; i < f->nrows + KIND_ROWS_BLANK && i < KIND_ROWS_MAX; i++) {
+        static const struct kind_row empty = {.type = "integer"};
+        const struct kind_row *r = i < f->nrows ? &f->rows[i] : &empty;
+        const char *type = r->type ? r->type : "";
+        blank += i >= f->nrows;
+        json_array_append_new(
+            rows, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:o}",
+                            "n", (json_int_t)i, "code", r->code ? r->code : "", "name",
+                            r->name ? r->name : "", "unit", r->unit ? r->unit : "", "scale",
+                            r->scale ? r->scale : "", "max", r->max ? r->max : "", "legend",
+                            i < f->nrows && r->existing
+                                ? arena_printf(a, "计数项 %zu：%s", i + 1, r->code ? r->code : "")
+                                : arena_printf(a, "新增计数项 %zu", i + 1),
+                            "is_integer", strcmp(type, "decimal") != 0, "is_decimal",
+                            strcmp(type, "decimal") == 0, "required", r->required, "existing",
+                            r->existing, "remove", r->remove, "errors", json_object()));
+        if (i < f->nrows && r->code && !r->remove) {
+            bool sel = f->track_counter && strcmp(f->track_counter, r->code) == 0;
+            track_listed |= sel;
+            json_array_append_new(
+                tracks, json_pack("{s:s, s:s, s:b}", "code", r->code, "label",
+                                  arena_printf(a, "%s（%s）", r->name ? r->name : r->code, r->code),
+                                  "selected", sel));
+        }
+    }
+    if (f->track_counter && !track_listed) /* keep what was chosen, for the rules to judge */
+        json_array_append_new(tracks, json_pack("{s:s, s:s, s:b}", "code", f->track_counter,
+                                                "label", f->track_counter, "selected", 1));
+    ctx = json_pack(
+        "{s:s, s:b, s:{s:s, s:s, s:s, s:b}, s:I, s:o, s:o, s:o, s:b, s:o, s:s, "
+        "s:s}",
+        "title",
+        f->create ? "新增台账种类"
+                  : arena_printf(a, "编辑台账种类：%s", f->name ? f->name : f->code),
+        "create", f->create, "form", "code", f->code ? f->code : "", "name", f->name ? f->name : "",
+        "description", f->description ? f->description : "", "active", f->active, "version",
+        (json_int_t)f->version, "unit_types", types, "counters", rows, "tracks", tracks,
+        "has_blank", blank > 0, "errors", json_object(), "action",
+        f->create ? "/console/admin/kinds" : arena_printf(a, "/console/admin/kinds/%s", f->code),
+        "edit_href",
+        f->create ? "/console/admin/kinds/new"
+                  : arena_printf(a, "/console/admin/kinds/%s/edit", f->code));
+    return ctx;
+}
+
+/*
+ * Puts the rules' fault 'fe' beside its input: "counters[j].scale" beside
+ * the scale of the form row of counter j, "unit_types[2]" beside the unit
+ * types, a refused removal ("counters", 409) beside the row of the counter
+ * it names. Sets the summary at the top of the form.
+ */
+static void kind_form_fault(struct arena *a, json_t *ctx, const struct kind_form *f,
+                            const size_t *rows, size_t nrows, const struct err_ctx *fe)
+{
+    json_t *errors = json_object_get(ctx, "errors"), *counters = json_object_get(ctx, "counters");
+    json_t *msg = json_string(fe->message);
+    const char *field = fe->field;
+    const char *summary = "请修改下面标出的项目后重新提交";
+
+    if (str_starts_with(field, "counters[")) {
+        char *end;
+        unsigned long j = strtoul(field + strlen("counters["), &end, 10);
+        if (*end == ']' && end[1] == '.' && j < nrows)
+            json_object_set(json_object_get(json_array_get(counters, rows[j]), "errors"), end + 2,
+                            msg);
+        else
+            json_object_set(errors, "counters", msg);
+    } else if (strcmp(field, "counters") == 0) {
+        bool placed = false;
+        summary = fe->message;
+        for (size_t i = 0; i < f->nrows; i++) {
+            const char *code = f->rows[i].code;
+            if (code && strstr(fe->message, arena_printf(a, "计数项 %s ", code))) {
+                json_object_set(json_object_get(json_array_get(counters, i), "errors"), "row", msg);
+                placed = true;
+            }
+        }
+        if (!placed)
+            json_object_set(errors, "counters", msg);
+    } else if (str_starts_with(field, "unit_types")) {
+        json_object_set(errors, "unit_types", msg);
+    } else if (strcmp(field, "version") == 0) {
+        summary = fe->message;
+        json_object_set_new(ctx, "stale", json_true());
+    } else if (*field) {
+        json_object_set(errors, field, msg);
+    } else {
+        summary = fe->message;
+    }
+    json_decref(msg);
+    json_object_set_new(ctx, "error", json_string(summary));
+}
+
+struct kind_save {
+    struct http_request *req;
+    const char *code;
+    struct ledger_kind kind;
+    int64_t version;
+    bool create;
+};
+
+static int read_kind_edit(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct kind_save *o = arg;
+    return ledger_kind_get(c, o->req->arena, o->code, "code", &o->kind, ec);
+}
+
+static int write_kind(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct kind_save *o = arg;
+    struct arena *a = o->req->arena;
+    int rc = o->create ? ledger_kind_create(c, a, o->req->principal, &o->kind, ec)
+                       : ledger_kind_update(c, a, o->req->principal, &o->kind, o->version, ec);
+    return rc < 0 ? rc : ledger_kind_get(c, a, o->kind.code, "code", &o->kind, ec);
+}
+
+/* GET /console/admin/kinds/new -> 200 the empty form | 403 not an administrator at a root unit */
+static int page_kind_new(struct http_request *req, struct err_ctx *ec)
+{
+    struct kind_form f = {.create = true, .active = true};
+    int rc;
+
+    if ((rc = require_editor(req, ec)) < 0)
+        return rc;
+    return web_render(req, 200, "console/admin/kind_form", kind_form_ctx(req, &f), ec);
+}
+
+/* GET /console/admin/kinds/{code}/edit -> 200 the form with the kind, its counters, its
+ *   version and empty rows for new counters | 403 | 404 */
+static int page_kind_edit(struct http_request *req, struct err_ctx *ec)
+{
+    struct kind_save o = {.req = req, .code = http_param(req, "code")};
+    struct kind_form f;
+    int rc;
+
+    if ((rc = require_editor(req, ec)) < 0 ||
+        (rc = store_read(req->store, read_kind_edit, &o, ec)) < 0)
+        return rc;
+    kind_form_of(req->arena, &o.kind, &f);
+    return web_render(req, 200, "console/admin/kind_form", kind_form_ctx(req, &f), ec);
+}
+
+/* Saves the posted kind form (create or update) through the rules. */
+static int kind_form_save(struct http_request *req, bool create, struct err_ctx *ec)
+{
+    struct kind_save o = {.req = req, .create = create};
+    struct kind_form f;
+    size_t rows[KIND_ROWS_MAX + 1];
+    json_t *body, *ctx;
+    int rc;
+
+    if ((rc = require_editor(req, ec)) < 0 || (rc = kind_form_read(req, create, &f, ec)) < 0)
+        return rc;
+    body = kind_form_json(&f, rows);
+    o.version = f.version;
+    rc = ledger_kind_from_json(req->arena, body, create ? NULL : f.code, "", &o.kind, ec);
+    if (rc == 0)
+        rc = store_write(req->store, write_kind, &o, ec);
+    if (rc == ERR_INVALID || rc == ERR_CONFLICT) {
+        struct err_ctx fe = *ec;
+        size_t n = json_array_size(json_object_get(body, "counters"));
+        json_decref(body);
+        err_clear(ec);
+        ctx = kind_form_ctx(req, &f);
+        kind_form_fault(req->arena, ctx, &f, rows, n, &fe);
+        return web_render(req, http_error_status(fe.code), "console/admin/kind_form", ctx, ec);
+    }
+    json_decref(body);
+    if (rc < 0)
+        return rc;
+    web_flash(req, WEB_FLASH_SUCCESS,
+              create ? arena_printf(req->arena, "已新增台账种类“%s”。", o.kind.name)
+                     : arena_printf(req->arena, "已保存台账种类“%s”（第 %lld 版）。", o.kind.name,
+                                    (long long)o.kind.version));
+    return web_redirect_see_other(req, "/console/admin/kinds");
+}
+
+/* POST /console/admin/kinds  code=&name=&description=&unit_types.TYPE=on&active=on
+ *   &track_counter=&counters.N.{code,name,type,unit,scale,max,required}
+ *   -> 303 /console/admin/kinds with a flash | 409 code taken, 422: the form again,
+ *      the fault beside its field | 403 */
+static int page_kind_create(struct http_request *req, struct err_ctx *ec)
+{
+    return kind_form_save(req, true, ec);
+}
+
+/* POST /console/admin/kinds/{code}  version=&(the fields of the create form, without
+ *   code)&counters.N.existing=on&counters.N.remove=on
+ *   -> 303 /console/admin/kinds with a flash | 409 stale version, or a removed counter
+ *      that entries use; 422: the form again, the fault beside its field | 403 | 404 */
+static int page_kind_update(struct http_request *req, struct err_ctx *ec)
+{
+    return kind_form_save(req, false, ec);
+}
+
+/* ================================================================
+ * The catalog (administrator): the list
+ * ================================================================ */
+
+/* GET /console/admin/kinds -> 200 every kind with its counters, with links to edit them
+ *   and to add one for an administrator at a root unit */
 static int page_kinds(struct http_request *req, struct err_ctx *ec)
 {
     struct import_op o = {.req = req};
@@ -1042,10 +1430,14 @@ static int page_kinds(struct http_request *req, struct err_ctx *ec)
                       "origin", strcmp(k->origin, "catalog") == 0 ? "随系统发布" : "管理员添加",
                       "version", (json_int_t)k->version, "href",
                       arena_printf(a, "/console/ledger/%s", k->code)));
+        json_object_set_new(json_array_get(kinds, i), "edit_href",
+                            json_string(arena_printf(a, "/console/admin/kinds/%s/edit", k->code)));
         strbuf_release(&types);
     }
     return web_render(req, 200, "console/admin/kinds",
-                      json_pack("{s:s, s:o}", "title", "台账种类目录", "kinds", kinds), ec);
+                      json_pack("{s:s, s:o, s:b}", "title", "台账种类目录", "kinds", kinds,
+                                "can_edit", catalog_editor(req->principal)),
+                      ec);
 }
 
 #define R (HTTP_PAGE)
@@ -1062,6 +1454,10 @@ static const struct http_route ledger_page_list[] = {
     {"POST", "/console/ledger/{kind}", page_create, R, LEDGER_WRITE_ROLES},
     {"GET", "/console/ledger/{kind}/new", page_new, R, LEDGER_WRITE_ROLES},
     {"GET", "/console/admin/kinds", page_kinds, R, ROLE_ADMIN},
+    {"POST", "/console/admin/kinds", page_kind_create, R, ROLE_ADMIN},
+    {"GET", "/console/admin/kinds/new", page_kind_new, R, ROLE_ADMIN},
+    {"POST", "/console/admin/kinds/{code}", page_kind_update, R, ROLE_ADMIN},
+    {"GET", "/console/admin/kinds/{code}/edit", page_kind_edit, R, ROLE_ADMIN},
 };
 
 #undef R
