@@ -878,7 +878,10 @@ static void test_events__scoped_to_the_unit(void **state)
     int64_t id;
 
     (void)state;
-    /* Both streams are up once each has seen its own probe event. */
+    /* A stream sends ": connected" only once it is registered: before that
+       an event would pass it by (there is no Last-Event-ID to replay from). */
+    assert_true(sse_wait_for(a, ": connected", 10000));
+    assert_true(sse_wait_for(b, ": connected", 10000));
     id = create_entry(&clerkb,
                       entry_body("publicity.wechat", srv.cb_id, "2023-09-01", "乙社区推送", NULL));
     assert_true(sse_wait_for(b, "乙社区推送", 5000));
