@@ -6,9 +6,10 @@
 # communities, villages), the shipped catalog, ENTRIES entries dated in 2022
 # (default 1,000,000) spread over every unit and every kind its type records,
 # their counter values, and a tenth as many entries in 2021. The rows are
-# generated with sqlite3 (the write path is not what this measures), then
-# `fazhi ledger rebuild` computes the roll-up tables from them, as it would
-# after a restore. Then fazhi serve answers, ROUNDS times each (default 20):
+# generated with sqlite3 (gen_entries in bench/lib.sh; the write path is not
+# what this measures), then `fazhi ledger rebuild` computes the roll-up tables
+# from them, as it would after a restore. Then fazhi serve answers, ROUNDS
+# times each (default 20):
 #
 #   GET /api/v1/ledger/totals?year=2022                      roll-up, every kind
 #   GET /api/v1/ledger/totals?year=2022&kind=traffic.patrol  roll-up, one kind
@@ -45,42 +46,11 @@ if [ -n "${REUSE:-}" ]; then
 else
     say "bench: units and the catalog"
     TOKEN=$(new_db "$DB")
-    add_unit() { "$FAZHI" unit add --db "$DB" --code "$1" --name "$2" --type "$3" --parent root >/dev/null; }
-    for i in 1 2 3 4; do add_unit "dept$i" "部门$i" department; done
-    for i in 1 2 3 4 5 6 7; do add_unit "st$i" "劝导站$i" station; done
-    for i in $(seq 12); do add_unit "c$i" "社区$i" community; done
-    for i in 1 2 3; do add_unit "v$i" "村$i" village; done
-
-    gen() { # gen COUNT YEAR: COUNT entries dated in YEAR, with their values
-        local count=$1 year=$2
-        sqlite3 "$DB" <<SQL
-PRAGMA synchronous = OFF;
-PRAGMA cache_size = -262144;
-CREATE TEMP TABLE pairs (n INTEGER PRIMARY KEY, kind TEXT, unit_id INTEGER);
-INSERT INTO pairs (n, kind, unit_id)
-    SELECT row_number() OVER (ORDER BY k.code, u.id) - 1, k.code, u.id
-    FROM ledger_kinds k, json_each(k.unit_types) t JOIN units u ON u.type = t.value;
-CREATE TEMP TABLE first (id INTEGER);
-INSERT INTO first SELECT COALESCE(MAX(id), 0) FROM ledger_entries;
-BEGIN;
-WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < $count - 1)
-INSERT INTO ledger_entries (kind, unit_id, date, title, place, notes, version, created_by,
-                            created_at_ms, updated_by, updated_at_ms)
-SELECT p.kind, p.unit_id, date('$year-01-01', '+' || ((i * 7919) % 365) || ' days'),
-       '压测记录 ' || i, '', '', 1, 'bench', 0, 'bench', 0
-FROM seq JOIN pairs p ON p.n = seq.i % (SELECT COUNT(*) FROM pairs);
-INSERT INTO ledger_values (entry_id, counter, value)
-SELECT e.id, json_extract(c.value, '$.code'),
-       (e.id * 7 + c.key * 13) % (COALESCE(json_extract(c.value, '$.max'), 1000) + 1)
-FROM ledger_entries e JOIN ledger_kinds k ON k.code = e.kind, json_each(k.counters) c
-WHERE e.id > (SELECT id FROM first);
-COMMIT;
-SQL
-    }
+    bench_units "$DB"
     say "bench: generating $ENTRIES entries in 2022 and $((ENTRIES / 10)) in 2021 (sqlite3)"
     t0=$(date +%s%N)
-    gen "$ENTRIES" 2022 || die "generating 2022 failed"
-    gen $((ENTRIES / 10)) 2021 || die "generating 2021 failed"
+    gen_entries "$DB" "$ENTRIES" 2022-01-01 365 || die "generating 2022 failed"
+    gen_entries "$DB" $((ENTRIES / 10)) 2021-01-01 365 || die "generating 2021 failed"
     say "bench: generated in $((($(date +%s%N) - t0) / 1000000)) ms"
 fi
 TOKEN=${TOKEN:-$("$FAZHI" apikey add bench2 --db "$DB" --role leader --unit root | tail -n 1)}

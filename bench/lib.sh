@@ -83,6 +83,58 @@ new_db() {
     printf '%s\n' "$out" | tail -n 1
 }
 
+# bench_units DB: the 25 units of the benchmark subdistrict under root: 4
+# departments (dept1..), 7 stations (st1..), 12 communities (c1..) and 3
+# villages (v1..).
+bench_units() {
+    local db=$1 i
+    for i in 1 2 3 4; do bench_unit "$db" "dept$i" "部门$i" department; done
+    for i in 1 2 3 4 5 6 7; do bench_unit "$db" "st$i" "劝导站$i" station; done
+    for i in $(seq 12); do bench_unit "$db" "c$i" "社区$i" community; done
+    for i in 1 2 3; do bench_unit "$db" "v$i" "村$i" village; done
+}
+
+# bench_unit DB CODE NAME TYPE: one unit under root.
+bench_unit() {
+    FAZHI_LOG_LEVEL=warn "$FAZHI" unit add --db "$1" --code "$2" --name "$3" --type "$4" \
+        --parent root >/dev/null || die "unit add $2 failed"
+}
+
+# gen_entries DB COUNT FIRST_DAY DAYS: COUNT ledger entries with their counter
+# values, written by sqlite3 straight into the tables (not through fazhi: the
+# write path is not what the benchmarks measure; run `fazhi ledger rebuild`
+# afterwards for the roll-up). The entries go round every (kind, unit) pair
+# of the catalog and the units that exist now, in turn, so each pair gets as
+# many as any other; entry i is dated FIRST_DAY + (i * 7919) % DAYS days,
+# which spreads them evenly over the DAYS days. Each value is below its
+# counter's bound.
+gen_entries() {
+    local db=$1 count=$2 first=$3 days=$4
+    sqlite3 "$db" <<SQL
+PRAGMA synchronous = OFF;
+PRAGMA cache_size = -262144;
+CREATE TEMP TABLE pairs (n INTEGER PRIMARY KEY, kind TEXT, unit_id INTEGER);
+INSERT INTO pairs (n, kind, unit_id)
+    SELECT row_number() OVER (ORDER BY k.code, u.id) - 1, k.code, u.id
+    FROM ledger_kinds k, json_each(k.unit_types) t JOIN units u ON u.type = t.value;
+CREATE TEMP TABLE first (id INTEGER);
+INSERT INTO first SELECT COALESCE(MAX(id), 0) FROM ledger_entries;
+BEGIN;
+WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < $count - 1)
+INSERT INTO ledger_entries (kind, unit_id, date, title, place, notes, version, created_by,
+                            created_at_ms, updated_by, updated_at_ms)
+SELECT p.kind, p.unit_id, date('$first', '+' || ((i * 7919) % $days) || ' days'),
+       '压测记录 ' || i, '', '', 1, 'bench', 0, 'bench', 0
+FROM seq JOIN pairs p ON p.n = seq.i % (SELECT COUNT(*) FROM pairs);
+INSERT INTO ledger_values (entry_id, counter, value)
+SELECT e.id, json_extract(c.value, '$.code'),
+       (e.id * 7 + c.key * 13) % (COALESCE(json_extract(c.value, '$.max'), 1000) + 1)
+FROM ledger_entries e JOIN ledger_kinds k ON k.code = e.kind, json_each(k.counters) c
+WHERE e.id > (SELECT id FROM first);
+COMMIT;
+SQL
+}
+
 # start_fazhi DB PORT LOG [extra serve flags...]: starts the server, sets FAZHI_PID.
 start_fazhi() {
     local db=$1 port=$2 log=$3
