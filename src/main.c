@@ -19,8 +19,11 @@
 #include "http/sse.h"
 #include "modules/account/account.h"
 #include "modules/account/account_http.h"
+#include "modules/demo.h"
 #include "modules/ledger/ledger.h"
 #include "modules/ledger/ledger_http.h"
+#include "modules/metrics/metrics.h"
+#include "modules/metrics/metrics_http.h"
 #include "modules/org/org.h"
 #include "modules/org/org_http.h"
 #include "store/store.h"
@@ -44,6 +47,7 @@ static const struct module *const modules[] = {
     &org_module,
     &account_module,
     &ledger_module,
+    &metrics_module,
 };
 
 struct cmd {
@@ -91,6 +95,7 @@ struct opts {
     bool dev; /* serve: templates and static files from assets/ on disk */
     int64_t threads;
     int64_t max_batch;
+    int64_t seed, scale; /* demo */
 };
 
 enum {
@@ -107,6 +112,8 @@ enum {
     OPT_PASSWORD_STDIN,
     OPT_LOG_LEVEL,
     OPT_DEV,
+    OPT_SEED,
+    OPT_SCALE,
     OPT_HELP,
 };
 
@@ -131,6 +138,8 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
         {"password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"dev", no_argument, NULL, OPT_DEV},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"scale", required_argument, NULL, OPT_SCALE},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -196,6 +205,14 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
             break;
         case OPT_PASSWORD_STDIN:
             o->password_stdin = true;
+            break;
+        case OPT_SEED:
+            if (str_to_int64(optarg, 0, INT64_MAX, &o->seed) < 0)
+                usage_error("--seed 应为非负整数，而不是 '%s'\n", optarg);
+            break;
+        case OPT_SCALE:
+            if (str_to_int64(optarg, 1, DEMO_SCALE_MAX, &o->scale) < 0)
+                usage_error("--scale 应为 1 到 %d 的整数，而不是 '%s'\n", DEMO_SCALE_MAX, optarg);
             break;
         case OPT_DEV:
             o->dev = true;
@@ -379,6 +396,11 @@ static int cmd_serve(int argc, char **argv)
         return 1;
     }
     module_list_set(modules, ARRAY_SIZE(modules));
+    if (module_metrics_init(&ec) < 0) {
+        store_free(s);
+        web_stop();
+        return fail("指标注册失败：", &ec);
+    }
     for (size_t i = 0; i < ARRAY_SIZE(modules); i++) {
         tables[ntables++] = modules[i]->routes;
         if (modules[i]->pages)
@@ -409,6 +431,7 @@ static int cmd_serve(int argc, char **argv)
     store_set_event_hook(s, NULL, NULL);
     store_free(s);
     web_stop();
+    module_metrics_release();
     log_info("stopped");
     return 0;
 }
@@ -885,6 +908,185 @@ static int cmd_ledger_rebuild(int argc, char **argv)
 }
 
 /* ================================================================
+ * metrics
+ * ================================================================ */
+
+struct metrics_work {
+    struct arena *arena;
+    struct principal p;
+    const char *unit_code;
+    struct metric_period period;
+    struct metric_result *results;
+};
+
+static int do_metrics(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct metrics_work *w = arg;
+    struct metric_query q;
+    struct unit unit;
+    int rc;
+
+    rc = org_unit_by_code(c, w->arena, w->unit_code, &unit, ec);
+    if (rc == ERR_NOT_FOUND) {
+        err_clear(ec);
+        return err_set(ec, ERR_INVALID, "--unit", "单位代码 %s 不存在", w->unit_code);
+    }
+    if (rc < 0 ||
+        (rc = metrics_query_init(c, w->arena, &w->p, unit.id, &w->period, &unit, &q, ec)) < 0)
+        return rc;
+    return metric_evaluate_all(module_metrics(), &q, &w->results, ec);
+}
+
+/*
+ * Its own options rather than parse_opts(): a period is four of them and
+ * no other command takes one.
+ */
+static int cmd_metrics(int argc, char **argv)
+{
+    static const struct option all[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"unit", required_argument, NULL, 'u'},
+        {"year", required_argument, NULL, 'y'},
+        {"quarter", required_argument, NULL, 'q'},
+        {"month", required_argument, NULL, 'm'},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct metrics_work w = {0};
+    struct err_ctx ec = {0};
+    struct store *s;
+    const char *db, *from = NULL, *to = NULL;
+    int64_t year = 0, quarter = 0, month = 0;
+    int c, rc = 0;
+
+    db = getenv("FAZHI_DB") && *getenv("FAZHI_DB") ? getenv("FAZHI_DB") : "fazhi.db";
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":", all, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            print_help(current);
+            return 0;
+        case 'd':
+            db = optarg;
+            break;
+        case 'u':
+            w.unit_code = optarg;
+            break;
+        case 'y':
+            if (str_to_int64(optarg, 1900, 9999, &year) < 0)
+                usage_error("--year 应为四位年份，而不是 '%s'\n", optarg);
+            break;
+        case 'q':
+            if (str_to_int64(optarg, 1, 4, &quarter) < 0)
+                usage_error("--quarter 应为 1 到 4，而不是 '%s'\n", optarg);
+            break;
+        case 'm':
+            if (str_to_int64(optarg, 1, 12, &month) < 0)
+                usage_error("--month 应为 1 到 12，而不是 '%s'\n", optarg);
+            break;
+        case 'f':
+            from = optarg;
+            break;
+        case 't':
+            to = optarg;
+            break;
+        case ':':
+            usage_error("选项 '%s' 需要一个值\n", argv[optind - 1]);
+        default:
+            usage_error("未知选项 '%s'\n", argv[optind - 1]);
+        }
+    }
+    want_args(argc, argv, 0);
+    if (!w.unit_code)
+        usage_error("需要 --unit 单位代码\n");
+    if ((from || to) && (year || quarter || month))
+        usage_error("--year、--quarter、--month 不能与 --from、--to 同时使用\n");
+    if (from || to)
+        rc = metric_period_range(from, to, &w.period, &ec);
+    else if (!year)
+        usage_error("需要 --year，或 --from 与 --to\n");
+    else if (quarter && month)
+        usage_error("--quarter 与 --month 不能同时使用\n");
+    else if (quarter)
+        rc = metric_period_quarter((int)year, (int)quarter, &w.period, &ec);
+    else if (month)
+        rc = metric_period_month((int)year, (int)month, &w.period, &ec);
+    else
+        rc = metric_period_year((int)year, &w.period, &ec);
+    if (rc < 0)
+        usage_error("%s\n", ec.message);
+
+    module_list_set(modules, ARRAY_SIZE(modules));
+    if (module_metrics_init(&ec) < 0)
+        return fail("指标注册失败：", &ec);
+    if (!(s = open_db(db, false, 0))) {
+        module_metrics_release();
+        return 1;
+    }
+    w.arena = arena_new();
+    cli_principal(&w.p);
+    rc = store_read(s, do_metrics, &w, &ec) < 0 ? fail("无法计算指标：", &ec) : 0;
+    store_free(s);
+    if (rc == 0) {
+        /* The registry lists its metrics by name. */
+        for (size_t i = 0; i < metric_registry_count(module_metrics()); i++) {
+            char text[64];
+            metric_format(w.results[i].metric, &w.results[i].value, text, sizeof(text));
+            printf("%s\t%s\n", w.results[i].metric->name, text);
+        }
+    }
+    module_metrics_release();
+    arena_free(w.arena);
+    return rc;
+}
+
+/* ================================================================
+ * demo
+ * ================================================================ */
+
+#define DEMO_DEFAULT_SEED 2022
+
+static int cmd_demo(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB, OPT_SEED, OPT_SCALE};
+    struct demo_account accounts[DEMO_ACCOUNTS_MAX];
+    size_t naccounts = 0;
+    struct demo_params dp = {0};
+    struct err_ctx ec = {0};
+    struct principal p;
+    struct opts o;
+    struct store *s;
+    int64_t start;
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 0);
+    cli_principal(&p);
+    dp.seed = o.seed ? (uint64_t)o.seed : DEMO_DEFAULT_SEED;
+    dp.scale = o.scale ? (int)o.scale : 1;
+    dp.actor = &p;
+    dp.accounts = accounts;
+    dp.naccounts = &naccounts;
+    if (!(s = open_db(o.db, false, 0)))
+        return 1;
+    start = time_mono_us();
+    rc = demo_run(s, modules, ARRAY_SIZE(modules), &dp, &ec);
+    store_free(s);
+    if (rc < 0)
+        return fail("无法生成演示数据：", &ec);
+    printf("已生成演示数据：%d 个街道，2021、2022 两个年度（种子 %llu，用时 %.1f 秒）\n", dp.scale,
+           (unsigned long long)dp.seed, (double)(time_mono_us() - start) / 1e6);
+    printf("数据库：%s\n\n演示账号\n", o.db);
+    for (size_t i = 0; i < naccounts; i++)
+        printf("  %-8s  %-18s  %s（%s，%s）\n", accounts[i].login, accounts[i].password,
+               accounts[i].name, accounts[i].role, accounts[i].unit);
+    return 0;
+}
+
+/* ================================================================
  * The command table
  * ================================================================ */
 
@@ -929,8 +1131,22 @@ static const struct cmd commands[] = {
                  "  --unit CODE        令牌的单位范围（默认根单位）\n"},
     {"apikey list", cmd_apikey_list, "[选项]", "列出 API 令牌（不显示令牌本身）。", OPT_DB_HELP},
     {"apikey revoke", cmd_apikey_revoke, "ID", "撤销 API 令牌。", OPT_DB_HELP},
+    {"demo", cmd_demo, "[--db FILE] [--seed N] [--scale N]",
+     "在新的空数据库中生成演示数据：江州市西城区城西街道的组织、人员和 2021、2022 年台账，"
+     "2022 年数字与年度报告一致；最后列出演示账号和密码。",
+     OPT_DB_HELP "  --seed N           随机种子（默认 2022）：同一种子生成同样的数据\n"
+                 "  --scale N          生成 N 个街道（同样的构成，用于性能测试；默认 1）\n"},
     {"ledger rebuild", cmd_ledger_rebuild, "[选项]",
      "按台账明细重新计算台账汇总表；服务运行时也可执行。", OPT_DB_HELP},
+    {"metrics", cmd_metrics,
+     "--unit CODE (--year YYYY [--quarter N | --month N] | --from D --to D)",
+     "计算某单位及其下级单位在一个期间内的全部报告指标，每行输出“指标名<TAB>数值”（按名称排序，"
+     "比率为保留一位小数的百分数）。",
+     OPT_DB_HELP "  --unit CODE        单位代码\n"
+                 "  --year YYYY        年度\n"
+                 "  --quarter N        该年度的第 N 季度（1-4）\n"
+                 "  --month N          该年度的第 N 月（1-12）\n"
+                 "  --from D --to D    起止日期 YYYY-MM-DD（含两端）\n"},
     {"backup", cmd_backup, "FILE", "在服务运行时生成数据库的一致性副本。", OPT_DB_HELP},
     {"audit verify", cmd_audit_verify, "[选项]",
      "校验审计日志的哈希链：完整时退出码为 0，发现篡改或删除时为 1 并指出第一条异常记录。",

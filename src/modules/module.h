@@ -13,8 +13,10 @@
 #include <jansson.h>
 
 #include "http/server.h"
+#include "report/metric.h"
 
 struct store;
+struct demo_params;
 
 /*
  * Adds the module's sections to the staff dashboard (GET /console) of the
@@ -38,6 +40,16 @@ struct module {
      * catalogs on first start, and the like. Must be idempotent. May be NULL.
      */
     int (*start)(struct store *s, struct err_ctx *ec);
+    /*
+     * The figures the module computes for reports (report/metric.h), from
+     * its <name>_report.c; gathered into one registry by
+     * module_metrics_init(). May be NULL with nmetrics 0.
+     */
+    const struct metric *metrics;
+    size_t nmetrics;
+    /* Builds the module's part of the demo data set (`fazhi demo`,
+     * modules/demo.h), in big units of work. May be NULL. */
+    int (*demo)(struct store *s, const struct demo_params *p, struct err_ctx *ec);
 };
 
 /*
@@ -47,5 +59,19 @@ struct module {
  */
 void module_list_set(const struct module *const *list, size_t n);
 const struct module *const *module_list(size_t *n);
+
+/*
+ * Builds the metric registry from the modules of module_list_set(): every
+ * module's metrics, a name given twice being ERR_CONFLICT naming it. Called
+ * once, after module_list_set() and before any thread starts; calling it
+ * again rebuilds it (tests).
+ */
+int module_metrics_init(struct err_ctx *ec);
+
+/* The registry module_metrics_init() built, or NULL before. */
+const struct metric_registry *module_metrics(void);
+
+/* Frees the registry (at exit, so that leak checkers stay quiet). */
+void module_metrics_release(void);
 
 #endif

@@ -425,6 +425,10 @@ static void read_unit_ids(struct test_server *s)
 /* The type of the root unit server_start() creates (server_start_rooted). */
 static const char *harness_root_type = "subdistrict";
 
+/* When set, server_start() builds its database with `fazhi demo` and these
+ * arguments instead of its units and users (server_start_demo). */
+static const char *const *harness_demo_args;
+
 void server_start(struct test_server *s)
 {
     static const char *const serve_env[] = {"FAZHI_LOG_LEVEL=info", NULL};
@@ -453,25 +457,33 @@ void server_start(struct test_server *s)
     snprintf(s->db, sizeof(s->db), "%s/api.db", s->dir);
     snprintf(s->log, sizeof(s->log), "%s/server.log", s->dir);
 
-    cli_must(s, NULL,
-             (const char *const[]){"unit", "add", "--db", s->db, "--code", "root", "--name",
-                                   "测试街道", "--type", harness_root_type, NULL});
-    cli_must(s, NULL,
-             (const char *const[]){"unit", "add", "--db", s->db, "--code", "ca", "--name", "甲社区",
-                                   "--type", "community", "--parent", "root", NULL});
-    cli_must(s, NULL,
-             (const char *const[]){"unit", "add", "--db", s->db, "--code", "cb", "--name", "乙社区",
-                                   "--type", "community", "--parent", "root", NULL});
-    cli_must(s, admin_pw,
-             (const char *const[]){"user", "add", ADMIN_LOGIN, "--db", s->db, "--unit", "root",
-                                   "--role", "admin", "--password-stdin", NULL});
-    cli_must(s, clerk_pw,
-             (const char *const[]){"user", "add", CLERKA_LOGIN, "--db", s->db, "--unit", "ca",
-                                   "--role", "staff", "--password-stdin", NULL});
-    cli_must(s, clerk_pw,
-             (const char *const[]){"user", "add", CLERKB_LOGIN, "--db", s->db, "--unit", "cb",
-                                   "--role", "staff", "--password-stdin", NULL});
-    read_unit_ids(s);
+    if (harness_demo_args) {
+        const char *argv_demo[16] = {"demo", "--db", s->db};
+        size_t n = 3;
+        for (size_t i = 0; harness_demo_args[i] && n + 1 < ARRAY_SIZE(argv_demo); i++)
+            argv_demo[n++] = harness_demo_args[i];
+        cli_must(s, NULL, argv_demo);
+    } else {
+        cli_must(s, NULL,
+                 (const char *const[]){"unit", "add", "--db", s->db, "--code", "root", "--name",
+                                       "测试街道", "--type", harness_root_type, NULL});
+        cli_must(s, NULL,
+                 (const char *const[]){"unit", "add", "--db", s->db, "--code", "ca", "--name",
+                                       "甲社区", "--type", "community", "--parent", "root", NULL});
+        cli_must(s, NULL,
+                 (const char *const[]){"unit", "add", "--db", s->db, "--code", "cb", "--name",
+                                       "乙社区", "--type", "community", "--parent", "root", NULL});
+        cli_must(s, admin_pw,
+                 (const char *const[]){"user", "add", ADMIN_LOGIN, "--db", s->db, "--unit", "root",
+                                       "--role", "admin", "--password-stdin", NULL});
+        cli_must(s, clerk_pw,
+                 (const char *const[]){"user", "add", CLERKA_LOGIN, "--db", s->db, "--unit", "ca",
+                                       "--role", "staff", "--password-stdin", NULL});
+        cli_must(s, clerk_pw,
+                 (const char *const[]){"user", "add", CLERKB_LOGIN, "--db", s->db, "--unit", "cb",
+                                       "--role", "staff", "--password-stdin", NULL});
+        read_unit_ids(s);
+    }
 
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -1115,6 +1127,13 @@ void server_start_rooted(struct test_server *s, const char *root_type)
     harness_root_type = root_type;
     server_start(s);
     harness_root_type = "subdistrict";
+}
+
+void server_start_demo(struct test_server *s, const char *const *demo_args)
+{
+    harness_demo_args = demo_args;
+    server_start(s);
+    harness_demo_args = NULL;
 }
 
 size_t list_count(struct client *c, const char *path)

@@ -268,6 +268,13 @@ void sse_events_release(struct sse_event *ev, size_t n);
  * ...) instead of "subdistrict", for trees deeper than one level. */
 void server_start_rooted(struct test_server *s, const char *root_type);
 
+/* ---- added for the demo tests ---- */
+
+/* server_start() on a database built by `fazhi demo --db DB` with
+ * 'demo_args' (NULL-terminated: "--seed", "7", ...) instead of the usual
+ * units and users; root_id, ca_id and cb_id stay 0. */
+void server_start_demo(struct test_server *s, const char *const *demo_args);
+
 /* The number of "items" GET 'path' returns to c (which must answer 200). */
 size_t list_count(struct client *c, const char *path);
 

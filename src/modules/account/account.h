@@ -154,6 +154,12 @@ int account_token_revoke(struct store_conn *c, struct arena *a, const struct pri
 
 json_t *account_token_json(const struct api_token *t);
 
+struct demo_params;
+
+/* The module's demo hook (account_demo.c, modules/demo.h): the demo
+ * accounts, handed back in p->accounts for the command to print. */
+int account_demo(struct store *s, const struct demo_params *p, struct err_ctx *ec);
+
 /* Roles as a JSON array of codes, and back ("roles" field errors). */
 json_t *account_roles_json(unsigned roles);
 int account_roles_from_json(json_t *v, const char *field, unsigned *out, struct err_ctx *ec);

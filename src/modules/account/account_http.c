@@ -412,4 +412,5 @@ const struct module account_module = {
     .name = "account",
     .routes = {account_route_list, ARRAY_SIZE(account_route_list)},
     .pages = &account_pages,
+    .demo = account_demo,
 };

@@ -457,4 +457,10 @@ json_t *ledger_warning_item_json(const struct ledger_warning_item *w);
  */
 int ledger_rebuild(struct store_conn *c, const char *actor, int64_t *entries, struct err_ctx *ec);
 
+struct demo_params;
+
+/* The module's demo hook (ledger_demo.c, modules/demo.h): the entries of
+ * every kind for 2022 (the report's figures, exactly) and 2021. */
+int ledger_demo(struct store *s, const struct demo_params *p, struct err_ctx *ec);
+
 #endif

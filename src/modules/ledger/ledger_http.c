@@ -689,4 +689,7 @@ const struct module ledger_module = {
     .pages = &ledger_pages,
     .dashboard = ledger_pages_dashboard,
     .start = ledger_start,
+    .metrics = ledger_metrics,
+    .nmetrics = LEDGER_NMETRICS,
+    .demo = ledger_demo,
 };

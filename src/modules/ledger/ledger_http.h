@@ -10,6 +10,12 @@
 
 extern const struct module ledger_module;
 
+/* The ledger's report figures (ledger_report.c): one per ledger-shaped
+ * figure of conf/figures-2022.tsv. The count is a constant so that the
+ * module table, in another file, can hold it. */
+#define LEDGER_NMETRICS 28
+extern const struct metric ledger_metrics[];
+
 /* The pages under /console/ledger and /console/admin/kinds (ledger_pages.c). */
 extern const struct http_route_table ledger_pages;
 

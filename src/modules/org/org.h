@@ -212,6 +212,17 @@ int org_group_get(struct store_conn *c, struct arena *a, int64_t id, struct grou
 int org_group_members_on(struct store_conn *c, struct arena *a, int64_t group_id, const char *date,
                          struct group_member **items, size_t *n, struct err_ctx *ec);
 
+/* ================================================================
+ * Demo (org_demo.c)
+ * ================================================================ */
+
+struct demo_params;
+struct store;
+
+/* The module's demo hook (modules/demo.h): the tree 江州市 > 西城区 > the
+ * subdistricts with their units, people, registers and leading group. */
+int org_demo(struct store *s, const struct demo_params *p, struct err_ctx *ec);
+
 /* The Chinese title of a position ("组长"), or "" for an unknown one. */
 const char *org_group_position_label(const char *position);
 

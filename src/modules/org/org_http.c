@@ -266,4 +266,7 @@ const struct module org_module = {
     .name = "org",
     .routes = {org_route_list, ARRAY_SIZE(org_route_list)},
     .pages = &org_pages,
+    .metrics = org_metrics,
+    .nmetrics = ORG_NMETRICS,
+    .demo = org_demo,
 };

@@ -8,4 +8,9 @@
 
 extern const struct module org_module;
 
+/* The organisation's report figures (org_report.c); the count is a
+ * constant so that the module table, in another file, can hold it. */
+#define ORG_NMETRICS 2
+extern const struct metric org_metrics[];
+
 #endif
