@@ -16,8 +16,8 @@ SHELL := /bin/bash
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libmicrohttpd jansson sqlite3 libsodium xlsxwriter expat
-TEST_PKGS := cmocka libcurl libzip
+PKGS := libmicrohttpd jansson sqlite3 libsodium xlsxwriter expat md4c pangocairo libzip
+TEST_PKGS := cmocka libcurl
 
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
 CPPFLAGS += -Isrc -Ibuild/gen

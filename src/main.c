@@ -20,15 +20,18 @@
 #include "modules/account/account.h"
 #include "modules/account/account_http.h"
 #include "modules/demo.h"
+#include "modules/findings/findings_http.h"
 #include "modules/ledger/ledger.h"
 #include "modules/ledger/ledger_http.h"
 #include "modules/metrics/metrics.h"
 #include "modules/metrics/metrics_http.h"
 #include "modules/org/org.h"
 #include "modules/org/org_http.h"
+#include "report/report.h"
 #include "store/store.h"
 #include "web/web.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -43,12 +46,15 @@
 #define EXIT_USAGE 2
 
 /* The modules of this build, in the order their routes are registered. */
+/* clang-format off */
 static const struct module *const modules[] = {
     &org_module,
     &account_module,
     &ledger_module,
     &metrics_module,
+    &findings_module,
 };
+/* clang-format on */
 
 struct cmd {
     const char *name; /* "user add" */
@@ -1044,6 +1050,339 @@ static int cmd_metrics(int argc, char **argv)
 }
 
 /* ================================================================
+ * findings
+ * ================================================================ */
+
+struct findings_work {
+    struct arena *arena;
+    struct principal p;
+    const char *unit_code;
+    struct metric_period period;
+    struct finding_list list;
+};
+
+static int do_findings(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct findings_work *w = arg;
+    struct metric_query q;
+    struct unit unit;
+    int rc;
+
+    finding_list_release(&w->list);
+    finding_list_init(&w->list, w->arena);
+    rc = org_unit_by_code(c, w->arena, w->unit_code, &unit, ec);
+    if (rc == ERR_NOT_FOUND) {
+        err_clear(ec);
+        return err_set(ec, ERR_INVALID, "--unit", "单位代码 %s 不存在", w->unit_code);
+    }
+    if (rc < 0 ||
+        (rc = metrics_query_init(c, w->arena, &w->p, unit.id, &w->period, &unit, &q, ec)) < 0)
+        return rc;
+    return module_findings(&q, &w->list, ec);
+}
+
+/* Records a paragraph names; the rest are counted and linked. */
+#define FINDINGS_CLI_RECORDS 5
+
+/* One finding a paragraph: "【severity】sentence", then the records it rests on. */
+static void print_finding(const struct finding *f)
+{
+    printf("【%s】%s\n", finding_severity_label(f->severity), f->text);
+    printf("  依据（%s，共 %lld 条）：", f->code, (long long)f->records_total);
+    for (size_t i = 0; i < f->nrecords && i < FINDINGS_CLI_RECORDS; i++)
+        printf("%s%s#%lld%s%s", i ? "、" : "", f->records[i].title ? f->records[i].title : "",
+               (long long)f->records[i].id, f->records[i].date ? " " : "",
+               f->records[i].date ? f->records[i].date : "");
+    if (f->records_total > FINDINGS_CLI_RECORDS)
+        printf("等");
+    printf("\n");
+    if (f->records_href)
+        printf("  全部记录：%s\n", f->records_href);
+    printf("\n");
+}
+
+static int cmd_findings(int argc, char **argv)
+{
+    static const struct option all[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"unit", required_argument, NULL, 'u'},
+        {"year", required_argument, NULL, 'y'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct findings_work w = {0};
+    struct err_ctx ec = {0};
+    struct store *s;
+    const char *db;
+    int64_t year = 0;
+    int c, rc;
+
+    db = getenv("FAZHI_DB") && *getenv("FAZHI_DB") ? getenv("FAZHI_DB") : "fazhi.db";
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":", all, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            print_help(current);
+            return 0;
+        case 'd':
+            db = optarg;
+            break;
+        case 'u':
+            w.unit_code = optarg;
+            break;
+        case 'y':
+            if (str_to_int64(optarg, 1900, 9999, &year) < 0)
+                usage_error("--year 应为四位年份，而不是 '%s'\n", optarg);
+            break;
+        case ':':
+            usage_error("选项 '%s' 需要一个值\n", argv[optind - 1]);
+        default:
+            usage_error("未知选项 '%s'\n", argv[optind - 1]);
+        }
+    }
+    want_args(argc, argv, 0);
+    if (!w.unit_code)
+        usage_error("需要 --unit 单位代码\n");
+    if (!year)
+        usage_error("需要 --year 年度\n");
+    if (metric_period_year((int)year, &w.period, &ec) < 0)
+        usage_error("%s\n", ec.message);
+
+    module_list_set(modules, ARRAY_SIZE(modules));
+    if (!(s = open_db(db, false, 0)))
+        return 1;
+    w.arena = arena_new();
+    finding_list_init(&w.list, w.arena);
+    cli_principal(&w.p);
+    rc = store_read(s, do_findings, &w, &ec) < 0 ? fail("无法生成问题清单：", &ec) : 0;
+    store_free(s);
+    if (rc == 0) {
+        if (w.list.n == 0)
+            printf("未发现问题。\n");
+        for (size_t i = 0; i < w.list.n; i++)
+            print_finding(&w.list.items[i]);
+    }
+    finding_list_release(&w.list);
+    arena_free(w.arena);
+    return rc;
+}
+
+/* ================================================================
+ * report
+ * ================================================================ */
+
+struct report_work {
+    struct arena *arena;
+    struct principal p;
+    const char *unit_code;
+    struct metric_period period;
+    const struct report_template *tpl;
+    const char *shortcomings, *plans;
+    struct store_conn *conn;
+    struct unit unit;
+    struct report_doc *doc;
+};
+
+/*
+ * The leading group of the report (report_group_fn): the unit's live group
+ * named "…依法行政工作领导小组" and its members serving on the last day of the
+ * period, read with the org module. report/ may not include modules/, so
+ * the command hands this callback to report_build().
+ */
+static int report_leading_group(void *arg, struct arena *a, struct report_group *out,
+                                struct err_ctx *ec)
+{
+    struct report_work *w = arg;
+    struct group_member *m;
+    struct group g;
+    int64_t id;
+    size_t n;
+    int rc;
+
+    rc = store_query_int(w->conn, &id, ec,
+                         "SELECT id FROM org_groups WHERE unit_id = $1 AND deleted_at_ms IS NULL"
+                         " AND name LIKE '%领导小组' ORDER BY id LIMIT 1",
+                         "i", w->unit.id);
+    if (rc == ERR_NOT_FOUND)
+        return 0;
+    if (rc < 0 || (rc = org_group_get(w->conn, a, id, &g, ec)) < 0 ||
+        (rc = org_group_members_on(w->conn, a, id, w->period.to, &m, &n, ec)) < 0)
+        return rc;
+    out->name = g.name;
+    out->members = arena_calloc(a, n ? n : 1, sizeof(*out->members));
+    out->n = n;
+    for (size_t i = 0; i < n; i++)
+        out->members[i] = (struct report_member){m[i].position, m[i].person_name};
+    return 0;
+}
+
+static int do_report(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct report_work *w = arg;
+    struct report_params rp = {0};
+    struct metric_query q;
+    int rc;
+
+    w->conn = c;
+    rc = org_unit_by_code(c, w->arena, w->unit_code, &w->unit, ec);
+    if (rc == ERR_NOT_FOUND) {
+        err_clear(ec);
+        return err_set(ec, ERR_INVALID, "--unit", "单位代码 %s 不存在", w->unit_code);
+    }
+    if (rc < 0 ||
+        (rc = metrics_query_init(c, w->arena, &w->p, w->unit.id, &w->period, &w->unit, &q, ec)) < 0)
+        return rc;
+    rp.q = &q;
+    rp.unit_name = w->unit.name;
+    rp.shortcomings = w->shortcomings;
+    rp.plans = w->plans;
+    rp.leading_group = report_leading_group;
+    rp.group_arg = w;
+    return report_build(w->tpl, &rp, &w->doc, ec);
+}
+
+/* The whole of file 'path' into 'a', or NULL (after a message). */
+static char *read_text_file(struct arena *a, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    struct strbuf sb;
+    char buf[4096], *out;
+    size_t n;
+
+    if (!f) {
+        fprintf(stderr, "fazhi: 无法读取 %s：%s\n", path, strerror(errno));
+        return NULL;
+    }
+    strbuf_init(&sb, sizeof(buf));
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        strbuf_add(&sb, buf, n);
+    fclose(f);
+    out = arena_strndup(a, sb.buf ? sb.buf : "", sb.len);
+    strbuf_release(&sb);
+    return out;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    static const struct option all[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"unit", required_argument, NULL, 'u'},
+        {"year", required_argument, NULL, 'y'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"shortcomings", required_argument, NULL, 's'},
+        {"plans", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct report_work w = {0};
+    struct report_template *tpl;
+    const struct report_writer *writer = NULL;
+    struct err_ctx ec = {0};
+    struct strbuf out;
+    struct store *s;
+    const char *db, *format = "md", *output = NULL, *sfile = NULL, *pfile = NULL;
+    int64_t year = 0;
+    int c, rc;
+
+    db = getenv("FAZHI_DB") && *getenv("FAZHI_DB") ? getenv("FAZHI_DB") : "fazhi.db";
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":o:", all, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            print_help(current);
+            return 0;
+        case 'd':
+            db = optarg;
+            break;
+        case 'u':
+            w.unit_code = optarg;
+            break;
+        case 'y':
+            if (str_to_int64(optarg, 1900, 9998, &year) < 0)
+                usage_error("--year 应为四位年份，而不是 '%s'\n", optarg);
+            break;
+        case 'f':
+            format = optarg;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case 's':
+            sfile = optarg;
+            break;
+        case 'p':
+            pfile = optarg;
+            break;
+        case ':':
+            usage_error("选项 '%s' 需要一个值\n", argv[optind - 1]);
+        default:
+            usage_error("未知选项 '%s'\n", argv[optind - 1]);
+        }
+    }
+    want_args(argc, argv, 0);
+    if (!w.unit_code)
+        usage_error("需要 --unit 单位代码\n");
+    if (!year)
+        usage_error("需要 --year 年度\n");
+    if (strcmp(format, "pdf") == 0 || strcmp(format, "docx") == 0 || strcmp(format, "xlsx") == 0)
+        usage_error("报告格式 %s 尚未支持（目前支持 md、html）\n", format);
+    if (!(writer = report_writer_find(format)))
+        usage_error("--format 应为 md 或 html，而不是 '%s'\n", format);
+    if (metric_period_year((int)year, &w.period, &ec) < 0)
+        usage_error("%s\n", ec.message);
+
+    w.arena = arena_new();
+    cli_principal(&w.p);
+    if ((sfile && !(w.shortcomings = read_text_file(w.arena, sfile))) ||
+        (pfile && !(w.plans = read_text_file(w.arena, pfile)))) {
+        arena_free(w.arena);
+        return 1;
+    }
+    module_list_set(modules, ARRAY_SIZE(modules));
+    if (module_metrics_init(&ec) < 0) {
+        arena_free(w.arena);
+        return fail("指标注册失败：", &ec);
+    }
+    if (report_template_load(REPORT_TEMPLATE_ANNUAL, module_metrics(), w.arena, &tpl, &ec) < 0) {
+        module_metrics_release();
+        arena_free(w.arena);
+        return fail("无法加载报告模板：", &ec);
+    }
+    w.tpl = tpl;
+    if (!(s = open_db(db, false, 0))) {
+        module_metrics_release();
+        arena_free(w.arena);
+        return 1;
+    }
+    rc = store_read(s, do_report, &w, &ec) < 0 ? fail("无法生成报告：", &ec) : 0;
+    store_free(s);
+    if (rc == 0) {
+        strbuf_init(&out, 16384);
+        writer->write(w.doc, &out);
+        if (!output || strcmp(output, "-") == 0) {
+            fwrite(out.buf, 1, out.len, stdout);
+        } else {
+            FILE *f = fopen(output, "wb");
+            if (!f || fwrite(out.buf, 1, out.len, f) != out.len) {
+                fprintf(stderr, "fazhi: 无法写入 %s：%s\n", output, strerror(errno));
+                rc = 1;
+            }
+            if (f && fclose(f) != 0 && rc == 0) {
+                fprintf(stderr, "fazhi: 无法写入 %s：%s\n", output, strerror(errno));
+                rc = 1;
+            }
+        }
+        strbuf_release(&out);
+    }
+    module_metrics_release();
+    arena_free(w.arena);
+    return rc;
+}
+
+/* ================================================================
  * demo
  * ================================================================ */
 
@@ -1147,6 +1486,21 @@ static const struct cmd commands[] = {
                  "  --quarter N        该年度的第 N 季度（1-4）\n"
                  "  --month N          该年度的第 N 月（1-12）\n"
                  "  --from D --to D    起止日期 YYYY-MM-DD（含两端）\n"},
+    {"findings", cmd_findings, "--unit CODE --year YYYY",
+     "从数据中找出某单位及其下级单位在一个年度内的问题（数值明显不合理、往年常做今年未记录、"
+     "执法人员未持有效执法证等），每条一段，可作为年度报告“存在的问题和不足”部分的参考文字，"
+     "并列出所依据的记录。",
+     OPT_DB_HELP "  --unit CODE        单位代码\n"
+                 "  --year YYYY        年度\n"},
+    {"report", cmd_report, "--unit CODE --year YYYY [--format md|html] [-o FILE]",
+     "生成某单位某年度的法治政府建设情况报告（模板 conf/reports/fazhi-annual.md，数字均由台账计算；"
+     "HTML 中每个数字链接到其明细记录）。pdf、docx 格式尚未支持。",
+     OPT_DB_HELP "  --unit CODE        单位代码\n"
+                 "  --year YYYY        年度\n"
+                 "  --format F         md（默认）或 html\n"
+                 "  -o, --output FILE  输出文件（默认标准输出）\n"
+                 "  --shortcomings FILE  “不足及原因”一节的文字（默认“（待填写）”）\n"
+                 "  --plans FILE       “工作思路”一节的文字（默认“（待填写）”）\n"},
     {"backup", cmd_backup, "FILE", "在服务运行时生成数据库的一致性副本。", OPT_DB_HELP},
     {"audit verify", cmd_audit_verify, "[选项]",
      "校验审计日志的哈希链：完整时退出码为 0，发现篡改或删除时为 1 并指出第一条异常记录。",

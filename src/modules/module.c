@@ -50,3 +50,14 @@ void module_metrics_release(void)
     metric_registry_free(metrics);
     metrics = NULL;
 }
+
+int module_findings(struct metric_query *q, struct finding_list *out, struct err_ctx *ec)
+{
+    int rc;
+
+    for (size_t i = 0; i < nmodules; i++)
+        if (modules[i]->findings && (rc = modules[i]->findings(q, out, ec)) < 0)
+            return rc;
+    finding_list_sort(out);
+    return 0;
+}

@@ -14,6 +14,7 @@
 
 #include "http/server.h"
 #include "report/metric.h"
+#include "report/finding.h"
 
 struct store;
 struct demo_params;
@@ -50,6 +51,10 @@ struct module {
     /* Builds the module's part of the demo data set (`fazhi demo`,
      * modules/demo.h), in big units of work. May be NULL. */
     int (*demo)(struct store *s, const struct demo_params *p, struct err_ctx *ec);
+    /* Proposes findings for a report's shortcomings section from the
+     * module's records (report/finding.h), from its <name>_findings.c;
+     * gathered by module_findings(). May be NULL. */
+    finding_fn findings;
 };
 
 /*
@@ -70,6 +75,12 @@ int module_metrics_init(struct err_ctx *ec);
 
 /* The registry module_metrics_init() built, or NULL before. */
 const struct metric_registry *module_metrics(void);
+
+/*
+ * Every module's findings over q's subtree and period (module_list_set()
+ * order), appended to 'out' and sorted most severe first.
+ */
+int module_findings(struct metric_query *q, struct finding_list *out, struct err_ctx *ec);
 
 /* Frees the registry (at exit, so that leak checkers stay quiet). */
 void module_metrics_release(void);

@@ -457,6 +457,13 @@ json_t *ledger_warning_item_json(const struct ledger_warning_item *w);
  */
 int ledger_rebuild(struct store_conn *c, const char *actor, int64_t *entries, struct err_ctx *ec);
 
+struct metric_query;
+struct finding_list;
+
+/* The module's findings hook (ledger_findings.c, report/finding.h):
+ * implausible values and kinds a unit usually records but did not. */
+int ledger_findings(struct metric_query *q, struct finding_list *out, struct err_ctx *ec);
+
 struct demo_params;
 
 /* The module's demo hook (ledger_demo.c, modules/demo.h): the entries of

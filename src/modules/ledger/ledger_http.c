@@ -692,4 +692,5 @@ const struct module ledger_module = {
     .metrics = ledger_metrics,
     .nmetrics = LEDGER_NMETRICS,
     .demo = ledger_demo,
+    .findings = ledger_findings,
 };

@@ -223,6 +223,13 @@ struct store;
  * subdistricts with their units, people, registers and leading group. */
 int org_demo(struct store *s, const struct demo_params *p, struct err_ctx *ec);
 
+struct metric_query;
+struct finding_list;
+
+/* The module's findings hook (org_findings.c, report/finding.h): officers
+ * without a valid enforcement certificate, and certificates about to end. */
+int org_findings(struct metric_query *q, struct finding_list *out, struct err_ctx *ec);
+
 /* The Chinese title of a position ("组长"), or "" for an unknown one. */
 const char *org_group_position_label(const char *position);
 

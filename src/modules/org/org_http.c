@@ -269,4 +269,5 @@ const struct module org_module = {
     .metrics = org_metrics,
     .nmetrics = ORG_NMETRICS,
     .demo = org_demo,
+    .findings = org_findings,
 };
