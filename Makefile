@@ -16,7 +16,7 @@ SHELL := /bin/bash
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libmicrohttpd jansson sqlite3 libsodium xlsxwriter expat md4c pangocairo libzip
+PKGS := libmicrohttpd jansson sqlite3 libsodium xlsxwriter expat md4c pangocairo fontconfig libzip
 TEST_PKGS := cmocka libcurl
 
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror

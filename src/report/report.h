@@ -193,4 +193,9 @@ int report_render_docx(const struct report_doc *doc, struct strbuf *out, struct 
 int report_write_pdf(const struct report_doc *doc, const char *path, struct err_ctx *ec);
 int report_write_docx(const struct report_doc *doc, const char *path, struct err_ctx *ec);
 
+/* Frees what pango, cairo and fontconfig keep for the life of the process
+ * (their font caches), so that a leak checker sees none; for the end of a
+ * command or a test, never while another thread draws. */
+void report_pdf_shutdown(void);
+
 #endif
