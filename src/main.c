@@ -1263,6 +1263,30 @@ static char *read_text_file(struct arena *a, const char *path)
     return out;
 }
 
+/* `fazhi report --format xlsx`: the statistics workbook (metrics_workbook()). */
+static int report_xlsx(const char *db, const char *unit_code, int year, const char *output)
+{
+    struct err_ctx ec = {0};
+    struct principal p;
+    struct store *s;
+    int rc = 1;
+
+    if (!output || strcmp(output, "-") == 0)
+        usage_error("xlsx 格式需要 -o 输出文件\n");
+    cli_principal(&p);
+    module_list_set(modules, ARRAY_SIZE(modules));
+    if (module_metrics_init(&ec) < 0)
+        return fail("指标注册失败：", &ec);
+    if ((s = open_db(db, false, 0))) {
+        rc = metrics_workbook_write(s, &p, unit_code, year, output, &ec) < 0
+                 ? fail("无法生成统计表：", &ec)
+                 : 0;
+        store_free(s);
+    }
+    module_metrics_release();
+    return rc;
+}
+
 static int cmd_report(int argc, char **argv)
 {
     static const struct option all[] = {
@@ -1327,10 +1351,11 @@ static int cmd_report(int argc, char **argv)
         usage_error("需要 --unit 单位代码\n");
     if (!year)
         usage_error("需要 --year 年度\n");
-    if (strcmp(format, "pdf") == 0 || strcmp(format, "docx") == 0 || strcmp(format, "xlsx") == 0)
-        usage_error("报告格式 %s 尚未支持（目前支持 md、html）\n", format);
-    if (!(writer = report_writer_find(format)))
-        usage_error("--format 应为 md 或 html，而不是 '%s'\n", format);
+    if (strcmp(format, "xlsx") == 0)
+        return report_xlsx(db, w.unit_code, (int)year, output);
+    if (strcmp(format, "pdf") != 0 && strcmp(format, "docx") != 0 &&
+        !(writer = report_writer_find(format)))
+        usage_error("--format 应为 md、html、pdf 或 docx，而不是 '%s'\n", format);
     if (metric_period_year((int)year, &w.period, &ec) < 0)
         usage_error("%s\n", ec.message);
 
@@ -1361,10 +1386,16 @@ static int cmd_report(int argc, char **argv)
     store_free(s);
     if (rc == 0) {
         strbuf_init(&out, 16384);
-        writer->write(w.doc, &out);
-        if (!output || strcmp(output, "-") == 0) {
+        if (writer)
+            writer->write(w.doc, &out);
+        else if ((strcmp(format, "pdf") == 0 ? report_render_pdf(w.doc, &out, &ec)
+                                             : report_render_docx(w.doc, &out, &ec)) < 0)
+            rc = fail("无法生成报告：", &ec);
+        if (strcmp(format, "pdf") == 0)
+            report_pdf_shutdown();
+        if (rc == 0 && (!output || strcmp(output, "-") == 0)) {
             fwrite(out.buf, 1, out.len, stdout);
-        } else {
+        } else if (rc == 0) {
             FILE *f = fopen(output, "wb");
             if (!f || fwrite(out.buf, 1, out.len, f) != out.len) {
                 fprintf(stderr, "fazhi: 无法写入 %s：%s\n", output, strerror(errno));
@@ -1492,12 +1523,14 @@ static const struct cmd commands[] = {
      "并列出所依据的记录。",
      OPT_DB_HELP "  --unit CODE        单位代码\n"
                  "  --year YYYY        年度\n"},
-    {"report", cmd_report, "--unit CODE --year YYYY [--format md|html] [-o FILE]",
+    {"report", cmd_report, "--unit CODE --year YYYY [--format md|html|pdf|docx|xlsx] [-o FILE]",
      "生成某单位某年度的法治政府建设情况报告（模板 conf/reports/fazhi-annual.md，数字均由台账计算；"
-     "HTML 中每个数字链接到其明细记录）。pdf、docx 格式尚未支持。",
+     "HTML 中每个数字链接到其明细记录；PDF 按党政机关公文格式 GB/T 9704-2012 排版；DOCX 可在 Word、"
+     "LibreOffice 中继续编辑）。",
      OPT_DB_HELP "  --unit CODE        单位代码\n"
                  "  --year YYYY        年度\n"
-                 "  --format F         md（默认）或 html\n"
+                 "  --format F         md（默认）、html、pdf、docx 或 xlsx（指标统计表：\n"
+                 "                     本单位及下一级单位的本年、上年数字，需 -o）\n"
                  "  -o, --output FILE  输出文件（默认标准输出）\n"
                  "  --shortcomings FILE  “不足及原因”一节的文字（默认“（待填写）”）\n"
                  "  --plans FILE       “工作思路”一节的文字（默认“（待填写）”）\n"},

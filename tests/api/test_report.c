@@ -10,6 +10,11 @@
 #include "core/compat.h"
 #include "api/harness.h"
 
+#include "core/str.h"
+
+#include <expat.h>
+#include <zip.h>
+
 static struct test_server srv;
 
 /* Every seed figure whose module has landed: the phrase as the seed has it. */
@@ -184,10 +189,180 @@ static void test_report__free_text_and_unsupported_formats(void **state)
     free(md);
 
     cli(&srv, &r, NULL, "report", "--db", srv.db, "--unit", "chengxi", "--year", "2022", "--format",
-        "pdf", "-o", "x.pdf");
+        "odt", "-o", "x.odt");
     assert_int_equal(r.status, 2);
-    assert_non_null(strstr(r.err, "尚未支持"));
+    assert_non_null(strstr(r.err, "--format 应为"));
     cli(&srv, &r, NULL, "report", "--db", srv.db, "--unit", "nowhere", "--year", "2022");
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "nowhere"));
+    cli_result_release(&r);
+}
+
+/* ---- the statistics workbook (--format xlsx) ---- */
+
+#define SHEET_ROWS 64
+#define SHEET_COLS 16
+
+/* Cells of one worksheet as text (shared strings resolved), A1 at [0][0]. */
+struct sheet {
+    char *strings[256]; /* xl/sharedStrings.xml */
+    size_t nstrings;
+    char *cell[SHEET_ROWS][SHEET_COLS];
+    /* parser state */
+    struct strbuf text;
+    bool in_text, shared;
+    int row, col;
+};
+
+static void XMLCALL sheet_start(void *arg, const XML_Char *name, const XML_Char **attrs)
+{
+    struct sheet *s = arg;
+
+    if (strcmp(name, "t") == 0 || strcmp(name, "v") == 0) {
+        s->in_text = true;
+        strbuf_reset(&s->text);
+    } else if (strcmp(name, "c") == 0) {
+        s->shared = false;
+        s->row = s->col = -1;
+        for (size_t i = 0; attrs[i]; i += 2) {
+            const char *v = attrs[i + 1];
+            if (strcmp(attrs[i], "t") == 0)
+                s->shared = strcmp(v, "s") == 0;
+            else if (strcmp(attrs[i], "r") == 0 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= '1' &&
+                     v[1] <= '9') /* at most column Z: enough here */
+            {
+                s->col = v[0] - 'A';
+                s->row = (int)strtol(v + 1, NULL, 10) - 1;
+            }
+        }
+    }
+}
+
+static void XMLCALL sheet_end(void *arg, const XML_Char *name)
+{
+    struct sheet *s = arg;
+    const char *text = s->text.buf ? s->text.buf : "";
+
+    if (strcmp(name, "t") == 0 && s->nstrings < ARRAY_SIZE(s->strings) && s->row < 0)
+        s->strings[s->nstrings++] = strdup(text);
+    else if (strcmp(name, "v") == 0 && s->row >= 0 && s->row < SHEET_ROWS && s->col >= 0 &&
+             s->col < SHEET_COLS) {
+        size_t i = (size_t)strtoul(text, NULL, 10);
+        s->cell[s->row][s->col] = strdup(s->shared && i < s->nstrings ? s->strings[i] : text);
+    }
+    s->in_text = false;
+}
+
+static void XMLCALL sheet_chars(void *arg, const XML_Char *text, int len)
+{
+    struct sheet *s = arg;
+    if (s->in_text)
+        strbuf_add(&s->text, text, (size_t)len);
+}
+
+static void sheet_parse_part(zip_t *z, const char *name, struct sheet *s)
+{
+    XML_Parser p = XML_ParserCreate("UTF-8");
+    zip_stat_t st;
+    zip_file_t *f;
+    char *buf;
+
+    assert_int_equal(zip_stat(z, name, 0, &st), 0);
+    buf = malloc(st.size + 1);
+    assert_non_null(f = zip_fopen(z, name, 0));
+    assert_int_equal(zip_fread(f, buf, st.size), (zip_int64_t)st.size);
+    zip_fclose(f);
+    XML_SetUserData(p, s);
+    XML_SetElementHandler(p, sheet_start, sheet_end);
+    XML_SetCharacterDataHandler(p, sheet_chars);
+    if (XML_Parse(p, buf, (int)st.size, 1) != XML_STATUS_OK) {
+        harness_note("%s: %s", name, XML_ErrorString(XML_GetErrorCode(p)));
+        fail();
+    }
+    XML_ParserFree(p);
+    free(buf);
+}
+
+static void sheet_read(const char *path, struct sheet *s)
+{
+    int err;
+    zip_t *z = zip_open(path, ZIP_RDONLY, &err);
+
+    assert_non_null(z);
+    memset(s, 0, sizeof(*s));
+    strbuf_init(&s->text, 256);
+    s->row = -1;
+    sheet_parse_part(z, "xl/sharedStrings.xml", s);
+    sheet_parse_part(z, "xl/worksheets/sheet1.xml", s);
+    zip_close(z);
+}
+
+static void sheet_release(struct sheet *s)
+{
+    for (size_t i = 0; i < s->nstrings; i++)
+        free(s->strings[i]);
+    for (size_t r = 0; r < SHEET_ROWS; r++)
+        for (size_t c = 0; c < SHEET_COLS; c++)
+            free(s->cell[r][c]);
+    strbuf_release(&s->text);
+}
+
+/* The cell of metric 'name' (column B) under the title 'title' (row 1), or NULL. */
+static const char *sheet_value(const struct sheet *s, const char *name, const char *title)
+{
+    for (size_t r = 1; r < SHEET_ROWS; r++)
+        for (size_t c = 0; s->cell[r][1] && strcmp(s->cell[r][1], name) == 0 && c < SHEET_COLS; c++)
+            if (s->cell[0][c] && strcmp(s->cell[0][c], title) == 0)
+                return s->cell[r][c];
+    return NULL;
+}
+
+static void test_report__xlsx_lists_every_metric_by_unit_with_the_year_before(void **state)
+{
+    struct cli_result r = {0};
+    struct sheet s;
+    char path[256];
+    const char *v;
+    (void)state;
+
+    snprintf(path, sizeof(path), "%s/figures.xlsx", srv.dir);
+    if (cli(&srv, &r, NULL, "report", "--db", srv.db, "--unit", "xicheng", "--year", "2022",
+            "--format", "xlsx", "-o", path) != 0)
+        harness_note("%s", r.err);
+    assert_int_equal(r.status, 0);
+    sheet_read(path, &s);
+
+    /* Rows are metrics (label, code, unit); the district, then its subdistrict. */
+    assert_string_equal(s.cell[0][0], "指标");
+    assert_string_equal(s.cell[0][1], "指标代码");
+    assert_string_equal(s.cell[0][2], "计量单位");
+    assert_string_equal(s.cell[0][3], "西城区 2022年");
+    assert_string_equal(s.cell[0][4], "西城区 2021年（上年）");
+    assert_string_equal(s.cell[0][5], "城西街道 2022年");
+    assert_string_equal(s.cell[0][6], "城西街道 2021年（上年）");
+    assert_null(s.cell[0][7]);
+    for (size_t i = 0; i < ARRAY_SIZE(figures); i++)
+        if (!sheet_value(&s, figures[i].metric, "城西街道 2022年")) {
+            harness_note("%s: not in the workbook", figures[i].metric);
+            fail();
+        }
+
+    assert_non_null(v = sheet_value(&s, "traffic.patrols.km", "城西街道 2022年"));
+    assert_string_equal(v, "1050500");
+    assert_non_null(v = sheet_value(&s, "traffic.patrols.km", "城西街道 2021年（上年）"));
+    assert_true(strtod(v, NULL) > 0 && strtod(v, NULL) < 1050500);
+    assert_string_equal(sheet_value(&s, "traffic.patrols.km", "西城区 2022年"), "1050500");
+    assert_string_equal(sheet_value(&s, "traffic.checkins.count", "城西街道 2022年"), "1425");
+    assert_string_equal(sheet_value(&s, "people.legal_literate.trained", "城西街道 2021年（上年）"),
+                        "16");
+    sheet_release(&s);
+
+    /* A file only (libxlsxwriter writes files), and a known unit. */
+    cli(&srv, &r, NULL, "report", "--db", srv.db, "--unit", "chengxi", "--year", "2022", "--format",
+        "xlsx");
+    assert_int_equal(r.status, 2);
+    cli(&srv, &r, NULL, "report", "--db", srv.db, "--unit", "nowhere", "--year", "2022", "--format",
+        "xlsx", "-o", path);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err, "nowhere"));
     cli_result_release(&r);
@@ -199,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_report__markdown_prints_the_seed_figures_in_its_sections),
         cmocka_unit_test(test_report__html_links_every_figure_to_its_records),
         cmocka_unit_test(test_report__free_text_and_unsupported_formats),
+        cmocka_unit_test(test_report__xlsx_lists_every_metric_by_unit_with_the_year_before),
     };
     return harness_done(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }
