@@ -76,13 +76,18 @@ static FZ_NORETURN void usage_error(const char *fmt, ...) FZ_PRINTF(1, 2);
 
 static void usage_error(const char *fmt, ...)
 {
+    char msg[512];
+    size_t n;
     va_list ap;
 
-    fprintf(stderr, "fazhi %s: ", current->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "（用法：fazhi %s --help）\n", current->name);
+    n = strlen(msg);
+    while (n && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    /* One line: what is wrong, then where the usage is. */
+    fprintf(stderr, "fazhi %s: %s（用法：fazhi %s --help）\n", current->name, msg, current->name);
     exit(EXIT_USAGE);
 }
 
@@ -97,11 +102,15 @@ struct opts {
     const char *db;
     const char *listen;
     const char *name, *unit, *role, *code, *type, *parent;
+    const char *from, *to;            /* metrics: a period as dates */
+    const char *format, *output;      /* report */
+    const char *shortcomings, *plans; /* report: files of free text */
     bool password_stdin;
     bool dev; /* serve: templates and static files from assets/ on disk */
     int64_t threads;
     int64_t max_batch;
-    int64_t seed, scale; /* demo */
+    int64_t seed, scale;          /* demo */
+    int64_t year, quarter, month; /* metrics, findings, report */
 };
 
 enum {
@@ -120,7 +129,53 @@ enum {
     OPT_DEV,
     OPT_SEED,
     OPT_SCALE,
+    OPT_YEAR,
+    OPT_QUARTER,
+    OPT_MONTH,
+    OPT_FROM,
+    OPT_TO,
+    OPT_FORMAT,
+    OPT_OUTPUT,
+    OPT_SHORTCOMINGS,
+    OPT_PLANS,
     OPT_HELP,
+};
+
+/* Options that take text, and the member of struct opts it goes to. */
+static const struct {
+    int code;
+    size_t off;
+} text_opts[] = {
+    {OPT_DB, offsetof(struct opts, db)},
+    {OPT_LISTEN, offsetof(struct opts, listen)},
+    {OPT_NAME, offsetof(struct opts, name)},
+    {OPT_UNIT, offsetof(struct opts, unit)},
+    {OPT_ROLE, offsetof(struct opts, role)},
+    {OPT_CODE, offsetof(struct opts, code)},
+    {OPT_TYPE, offsetof(struct opts, type)},
+    {OPT_PARENT, offsetof(struct opts, parent)},
+    {OPT_FROM, offsetof(struct opts, from)},
+    {OPT_TO, offsetof(struct opts, to)},
+    {OPT_FORMAT, offsetof(struct opts, format)},
+    {OPT_OUTPUT, offsetof(struct opts, output)},
+    {OPT_SHORTCOMINGS, offsetof(struct opts, shortcomings)},
+    {OPT_PLANS, offsetof(struct opts, plans)},
+};
+
+/* Options that take an integer, its member, its range and what it is. */
+static const struct {
+    int code;
+    size_t off;
+    int64_t min, max;
+    const char *what;
+} int_opts[] = {
+    {OPT_THREADS, offsetof(struct opts, threads), 1, 256, "1 到 256 的整数"},
+    {OPT_MAX_BATCH, offsetof(struct opts, max_batch), 1, 10000, "1 到 10000 的整数"},
+    {OPT_SEED, offsetof(struct opts, seed), 0, INT64_MAX, "非负整数"},
+    {OPT_SCALE, offsetof(struct opts, scale), 1, DEMO_SCALE_MAX, "1 到 500 的整数"},
+    {OPT_YEAR, offsetof(struct opts, year), 1900, 9998, "四位年份"},
+    {OPT_QUARTER, offsetof(struct opts, quarter), 1, 4, "1 到 4"},
+    {OPT_MONTH, offsetof(struct opts, month), 1, 12, "1 到 12"},
 };
 
 /*
@@ -146,6 +201,15 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
         {"dev", no_argument, NULL, OPT_DEV},
         {"seed", required_argument, NULL, OPT_SEED},
         {"scale", required_argument, NULL, OPT_SCALE},
+        {"year", required_argument, NULL, OPT_YEAR},
+        {"quarter", required_argument, NULL, OPT_QUARTER},
+        {"month", required_argument, NULL, OPT_MONTH},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"to", required_argument, NULL, OPT_TO},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"output", required_argument, NULL, OPT_OUTPUT},
+        {"shortcomings", required_argument, NULL, OPT_SHORTCOMINGS},
+        {"plans", required_argument, NULL, OPT_PLANS},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -163,8 +227,10 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":", all, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:", all, NULL)) != -1) {
         bool ok = c == OPT_HELP || c == OPT_LOG_LEVEL;
+        if (c == 'o') /* -o FILE is --output FILE */
+            c = OPT_OUTPUT;
         for (size_t i = 0; i < nallowed; i++)
             ok |= allowed[i] == c;
         if (c == ':')
@@ -173,52 +239,25 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
             usage_error("未知选项 '-%c'\n", optopt);
         if (!ok)
             usage_error("未知选项 '%s'\n", argv[optind - 1]);
+        for (size_t i = 0; i < ARRAY_SIZE(text_opts); i++)
+            if (text_opts[i].code == c)
+                *(const char **)((char *)o + text_opts[i].off) = optarg;
+        for (size_t i = 0; i < ARRAY_SIZE(int_opts); i++) {
+            if (int_opts[i].code != c ||
+                str_to_int64(optarg, int_opts[i].min, int_opts[i].max,
+                             (int64_t *)((char *)o + int_opts[i].off)) == 0)
+                continue;
+            for (size_t k = 0; all[k].name; k++)
+                if (all[k].val == c)
+                    usage_error("--%s 应为%s，而不是 '%s'\n", all[k].name, int_opts[i].what,
+                                optarg);
+        }
         switch (c) {
         case OPT_HELP:
             print_help(current);
             exit(0);
-        case OPT_DB:
-            o->db = optarg;
-            break;
-        case OPT_LISTEN:
-            o->listen = optarg;
-            break;
-        case OPT_THREADS:
-            if (str_to_int64(optarg, 1, 256, &o->threads) < 0)
-                usage_error("--threads 应为 1 到 256 的整数，而不是 '%s'\n", optarg);
-            break;
-        case OPT_MAX_BATCH:
-            if (str_to_int64(optarg, 1, 10000, &o->max_batch) < 0)
-                usage_error("--max-batch 应为 1 到 10000 的整数，而不是 '%s'\n", optarg);
-            break;
-        case OPT_NAME:
-            o->name = optarg;
-            break;
-        case OPT_UNIT:
-            o->unit = optarg;
-            break;
-        case OPT_ROLE:
-            o->role = optarg;
-            break;
-        case OPT_CODE:
-            o->code = optarg;
-            break;
-        case OPT_TYPE:
-            o->type = optarg;
-            break;
-        case OPT_PARENT:
-            o->parent = optarg;
-            break;
         case OPT_PASSWORD_STDIN:
             o->password_stdin = true;
-            break;
-        case OPT_SEED:
-            if (str_to_int64(optarg, 0, INT64_MAX, &o->seed) < 0)
-                usage_error("--seed 应为非负整数，而不是 '%s'\n", optarg);
-            break;
-        case OPT_SCALE:
-            if (str_to_int64(optarg, 1, DEMO_SCALE_MAX, &o->scale) < 0)
-                usage_error("--scale 应为 1 到 %d 的整数，而不是 '%s'\n", DEMO_SCALE_MAX, optarg);
             break;
         case OPT_DEV:
             o->dev = true;
@@ -944,86 +983,50 @@ static int do_metrics(struct store_conn *c, void *arg, struct err_ctx *ec)
 }
 
 /*
- * Its own options rather than parse_opts(): a period is four of them and
- * no other command takes one.
+ * The period of --year [--quarter | --month], or of --from and --to when
+ * 'ranges' allows them. Exits on a usage error.
  */
-static int cmd_metrics(int argc, char **argv)
+static void opts_period(const struct opts *o, bool ranges, struct metric_period *out)
 {
-    static const struct option all[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"unit", required_argument, NULL, 'u'},
-        {"year", required_argument, NULL, 'y'},
-        {"quarter", required_argument, NULL, 'q'},
-        {"month", required_argument, NULL, 'm'},
-        {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct metrics_work w = {0};
     struct err_ctx ec = {0};
-    struct store *s;
-    const char *db, *from = NULL, *to = NULL;
-    int64_t year = 0, quarter = 0, month = 0;
-    int c, rc = 0;
+    int rc;
 
-    db = getenv("FAZHI_DB") && *getenv("FAZHI_DB") ? getenv("FAZHI_DB") : "fazhi.db";
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":", all, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            print_help(current);
-            return 0;
-        case 'd':
-            db = optarg;
-            break;
-        case 'u':
-            w.unit_code = optarg;
-            break;
-        case 'y':
-            if (str_to_int64(optarg, 1900, 9999, &year) < 0)
-                usage_error("--year 应为四位年份，而不是 '%s'\n", optarg);
-            break;
-        case 'q':
-            if (str_to_int64(optarg, 1, 4, &quarter) < 0)
-                usage_error("--quarter 应为 1 到 4，而不是 '%s'\n", optarg);
-            break;
-        case 'm':
-            if (str_to_int64(optarg, 1, 12, &month) < 0)
-                usage_error("--month 应为 1 到 12，而不是 '%s'\n", optarg);
-            break;
-        case 'f':
-            from = optarg;
-            break;
-        case 't':
-            to = optarg;
-            break;
-        case ':':
-            usage_error("选项 '%s' 需要一个值\n", argv[optind - 1]);
-        default:
-            usage_error("未知选项 '%s'\n", argv[optind - 1]);
-        }
-    }
-    want_args(argc, argv, 0);
-    if (!w.unit_code)
-        usage_error("需要 --unit 单位代码\n");
-    if ((from || to) && (year || quarter || month))
-        usage_error("--year、--quarter、--month 不能与 --from、--to 同时使用\n");
-    if (from || to)
-        rc = metric_period_range(from, to, &w.period, &ec);
-    else if (!year)
-        usage_error("需要 --year，或 --from 与 --to\n");
-    else if (quarter && month)
+    if (ranges && (o->from || o->to)) {
+        if (o->year || o->quarter || o->month)
+            usage_error("--year、--quarter、--month 不能与 --from、--to 同时使用\n");
+        rc = metric_period_range(o->from, o->to, out, &ec);
+    } else if (!o->year) {
+        usage_error(ranges ? "需要 --year，或 --from 与 --to\n" : "需要 --year 年度\n");
+    } else if (o->quarter && o->month) {
         usage_error("--quarter 与 --month 不能同时使用\n");
-    else if (quarter)
-        rc = metric_period_quarter((int)year, (int)quarter, &w.period, &ec);
-    else if (month)
-        rc = metric_period_month((int)year, (int)month, &w.period, &ec);
-    else
-        rc = metric_period_year((int)year, &w.period, &ec);
+    } else if (o->quarter) {
+        rc = metric_period_quarter((int)o->year, (int)o->quarter, out, &ec);
+    } else if (o->month) {
+        rc = metric_period_month((int)o->year, (int)o->month, out, &ec);
+    } else {
+        rc = metric_period_year((int)o->year, out, &ec);
+    }
     if (rc < 0)
         usage_error("%s\n", ec.message);
+}
+
+static int cmd_metrics(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB,    OPT_UNIT, OPT_YEAR, OPT_QUARTER,
+                                  OPT_MONTH, OPT_FROM, OPT_TO};
+    struct metrics_work w = {0};
+    struct err_ctx ec = {0};
+    struct opts o;
+    struct store *s;
+    const char *db;
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 0);
+    if (!(w.unit_code = o.unit))
+        usage_error("需要 --unit 单位代码\n");
+    opts_period(&o, true, &w.period);
+    db = o.db;
 
     module_list_set(modules, ARRAY_SIZE(modules));
     if (module_metrics_init(&ec) < 0)
@@ -1103,51 +1106,20 @@ static void print_finding(const struct finding *f)
 
 static int cmd_findings(int argc, char **argv)
 {
-    static const struct option all[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"unit", required_argument, NULL, 'u'},
-        {"year", required_argument, NULL, 'y'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    static const int allowed[] = {OPT_DB, OPT_UNIT, OPT_YEAR};
     struct findings_work w = {0};
     struct err_ctx ec = {0};
+    struct opts o;
     struct store *s;
     const char *db;
-    int64_t year = 0;
-    int c, rc;
+    int rc;
 
-    db = getenv("FAZHI_DB") && *getenv("FAZHI_DB") ? getenv("FAZHI_DB") : "fazhi.db";
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":", all, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            print_help(current);
-            return 0;
-        case 'd':
-            db = optarg;
-            break;
-        case 'u':
-            w.unit_code = optarg;
-            break;
-        case 'y':
-            if (str_to_int64(optarg, 1900, 9999, &year) < 0)
-                usage_error("--year 应为四位年份，而不是 '%s'\n", optarg);
-            break;
-        case ':':
-            usage_error("选项 '%s' 需要一个值\n", argv[optind - 1]);
-        default:
-            usage_error("未知选项 '%s'\n", argv[optind - 1]);
-        }
-    }
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
     want_args(argc, argv, 0);
-    if (!w.unit_code)
+    if (!(w.unit_code = o.unit))
         usage_error("需要 --unit 单位代码\n");
-    if (!year)
-        usage_error("需要 --year 年度\n");
-    if (metric_period_year((int)year, &w.period, &ec) < 0)
-        usage_error("%s\n", ec.message);
+    opts_period(&o, false, &w.period);
+    db = o.db;
 
     module_list_set(modules, ARRAY_SIZE(modules));
     if (!(s = open_db(db, false, 0)))
@@ -1289,75 +1261,33 @@ static int report_xlsx(const char *db, const char *unit_code, int year, const ch
 
 static int cmd_report(int argc, char **argv)
 {
-    static const struct option all[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"unit", required_argument, NULL, 'u'},
-        {"year", required_argument, NULL, 'y'},
-        {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"shortcomings", required_argument, NULL, 's'},
-        {"plans", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    static const int allowed[] = {OPT_DB,     OPT_UNIT,         OPT_YEAR, OPT_FORMAT,
+                                  OPT_OUTPUT, OPT_SHORTCOMINGS, OPT_PLANS};
     struct report_work w = {0};
     struct report_template *tpl;
     const struct report_writer *writer = NULL;
     struct err_ctx ec = {0};
     struct strbuf out;
+    struct opts o;
     struct store *s;
-    const char *db, *format = "md", *output = NULL, *sfile = NULL, *pfile = NULL;
-    int64_t year = 0;
-    int c, rc;
+    const char *db, *format, *output, *sfile, *pfile;
+    int rc;
 
-    db = getenv("FAZHI_DB") && *getenv("FAZHI_DB") ? getenv("FAZHI_DB") : "fazhi.db";
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":o:", all, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            print_help(current);
-            return 0;
-        case 'd':
-            db = optarg;
-            break;
-        case 'u':
-            w.unit_code = optarg;
-            break;
-        case 'y':
-            if (str_to_int64(optarg, 1900, 9998, &year) < 0)
-                usage_error("--year 应为四位年份，而不是 '%s'\n", optarg);
-            break;
-        case 'f':
-            format = optarg;
-            break;
-        case 'o':
-            output = optarg;
-            break;
-        case 's':
-            sfile = optarg;
-            break;
-        case 'p':
-            pfile = optarg;
-            break;
-        case ':':
-            usage_error("选项 '%s' 需要一个值\n", argv[optind - 1]);
-        default:
-            usage_error("未知选项 '%s'\n", argv[optind - 1]);
-        }
-    }
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
     want_args(argc, argv, 0);
-    if (!w.unit_code)
+    if (!(w.unit_code = o.unit))
         usage_error("需要 --unit 单位代码\n");
-    if (!year)
-        usage_error("需要 --year 年度\n");
+    opts_period(&o, false, &w.period);
+    db = o.db;
+    format = o.format ? o.format : "md";
+    output = o.output;
+    sfile = o.shortcomings;
+    pfile = o.plans;
     if (strcmp(format, "xlsx") == 0)
-        return report_xlsx(db, w.unit_code, (int)year, output);
+        return report_xlsx(db, w.unit_code, (int)o.year, output);
     if (strcmp(format, "pdf") != 0 && strcmp(format, "docx") != 0 &&
         !(writer = report_writer_find(format)))
-        usage_error("--format 应为 md、html、pdf 或 docx，而不是 '%s'\n", format);
-    if (metric_period_year((int)year, &w.period, &ec) < 0)
-        usage_error("%s\n", ec.message);
+        usage_error("--format 应为 md、html、pdf、docx 或 xlsx，而不是 '%s'\n", format);
 
     w.arena = arena_new();
     cli_principal(&w.p);
