@@ -27,6 +27,8 @@
 #include "modules/metrics/metrics_http.h"
 #include "modules/org/org.h"
 #include "modules/org/org_http.h"
+#include "modules/report/annual.h"
+#include "modules/report/annual_pages.h"
 #include "report/report.h"
 #include "store/store.h"
 #include "web/web.h"
@@ -53,6 +55,7 @@ static const struct module *const modules[] = {
     &ledger_module,
     &metrics_module,
     &findings_module,
+    &report_module,
 };
 /* clang-format on */
 
@@ -476,6 +479,7 @@ static int cmd_serve(int argc, char **argv)
     store_set_event_hook(s, NULL, NULL);
     store_free(s);
     web_stop();
+    report_pdf_shutdown(); /* the font caches of the console's PDF downloads */
     module_metrics_release();
     log_info("stopped");
     return 0;
@@ -1149,6 +1153,7 @@ struct report_work {
     struct principal p;
     const char *unit_code;
     struct metric_period period;
+    int year;
     const struct report_template *tpl;
     const char *shortcomings, *plans;
     struct store_conn *conn;
@@ -1205,6 +1210,16 @@ static int do_report(struct store_conn *c, void *arg, struct err_ctx *ec)
     if (rc < 0 ||
         (rc = metrics_query_init(c, w->arena, &w->p, w->unit.id, &w->period, &w->unit, &q, ec)) < 0)
         return rc;
+    /* Without --shortcomings / --plans, the text written in the console. */
+    if (!w->shortcomings || !w->plans) {
+        struct annual_texts t;
+        if ((rc = annual_texts_get(c, w->arena, w->unit.id, w->year, &t, ec)) < 0)
+            return rc;
+        if (!w->shortcomings)
+            w->shortcomings = t.shortcomings;
+        if (!w->plans)
+            w->plans = t.plans;
+    }
     rp.q = &q;
     rp.unit_name = w->unit.name;
     rp.shortcomings = w->shortcomings;
@@ -1462,8 +1477,9 @@ static const struct cmd commands[] = {
                  "  --format F         md（默认）、html、pdf、docx 或 xlsx（指标统计表：\n"
                  "                     本单位及下一级单位的本年、上年数字，需 -o）\n"
                  "  -o, --output FILE  输出文件（默认标准输出）\n"
-                 "  --shortcomings FILE  “不足及原因”一节的文字（默认“（待填写）”）\n"
-                 "  --plans FILE       “工作思路”一节的文字（默认“（待填写）”）\n"},
+                 "  --shortcomings FILE  “不足及原因”一节的文字（默认控制台中填写的文字，\n"
+                 "                     没有时为“（待填写）”）\n"
+                 "  --plans FILE       “工作思路”一节的文字（同上）\n"},
     {"backup", cmd_backup, "FILE", "在服务运行时生成数据库的一致性副本。", OPT_DB_HELP},
     {"audit verify", cmd_audit_verify, "[选项]",
      "校验审计日志的哈希链：完整时退出码为 0，发现篡改或删除时为 1 并指出第一条异常记录。",

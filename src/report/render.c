@@ -75,16 +75,10 @@ static void html_runs(const struct report_node *n, struct strbuf *out)
     }
 }
 
-static void write_html(const struct report_doc *doc, struct strbuf *out)
+void report_html_body(const struct report_doc *doc, struct strbuf *out)
 {
     bool in_list = false;
 
-    strbuf_adds(out, "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
-                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                     "<title>");
-    html_text(out, doc->title);
-    strbuf_adds(out, "</title>\n<link rel=\"stylesheet\" href=\"/static/app.css\">\n</head>\n"
-                     "<body>\n<main class=\"report\">\n");
     for (size_t i = 0; i < doc->n; i++) {
         const struct report_node *n = &doc->nodes[i];
         if (in_list && n->kind != REPORT_LIST_ITEM) {
@@ -114,6 +108,17 @@ static void write_html(const struct report_doc *doc, struct strbuf *out)
     }
     if (in_list)
         strbuf_adds(out, "</ul>\n");
+}
+
+static void write_html(const struct report_doc *doc, struct strbuf *out)
+{
+    strbuf_adds(out, "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                     "<title>");
+    html_text(out, doc->title);
+    strbuf_adds(out, "</title>\n<link rel=\"stylesheet\" href=\"/static/app.css\">\n</head>\n"
+                     "<body>\n<main class=\"report\">\n");
+    report_html_body(doc, out);
     strbuf_adds(out, "</main>\n</body>\n</html>\n");
 }
 

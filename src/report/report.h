@@ -168,6 +168,11 @@ struct report_writer {
     void (*write)(const struct report_doc *doc, struct strbuf *out);
 };
 
+/* The blocks of the html writer without the page around them (headings,
+ * paragraphs, lists; figures linked to their records), for a page that
+ * shows the report inside its own layout. */
+void report_html_body(const struct report_doc *doc, struct strbuf *out);
+
 /* The writer of 'format', or NULL. */
 const struct report_writer *report_writer_find(const char *format);
 

@@ -58,6 +58,7 @@ static const struct nav_item console_nav[] = {
     {"/console", "工作台", 0},
     {"/console/ledger", "台账", 0},
     {"/console/units", "组织与人员", 0},
+    {"/console/report", "年度报告", ROLE_STAFF | ROLE_LEADER},
     {"/console/admin", "系统管理", ROLE_ADMIN},
 };
 
