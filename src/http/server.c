@@ -848,24 +848,26 @@ struct sse_hub *http_server_hub(struct http_server *srv)
 
 void http_server_stop(struct http_server *srv)
 {
-    MHD_socket listen_fd;
-
     if (!srv)
         return;
-    /* 1. No new connections (requests on open keep-alive ones still run). */
-    listen_fd = MHD_quiesce_daemon(srv->daemon);
-    /* 2. End every event stream and wake every suspended connection: stopping
-          the daemon with a suspended connection aborts the process. New
-          streams are refused (503) from here on. */
+    /*
+     * No MHD_quiesce_daemon() first: on an epoll daemon with its own threads
+     * it races the workers removing the listen socket from their epoll sets,
+     * and libmicrohttpd 0.9.75 aborts the process when it loses (seen in
+     * make check). MHD_stop_daemon() below closes the listen socket itself;
+     * a request that arrives during the steps before it is served normally.
+     *
+     * 1. End every event stream and wake every suspended connection:
+     *    stopping the daemon with a suspended connection aborts the process.
+     *    New streams are refused (503) from here on.
+     */
     sse_hub_shutdown(srv->hub);
-    /* 3. Let the blocking workers finish: each resumes its connection. From
+    /* 2. Let the blocking workers finish: each resumes its connection. From
           here on, writes run inline on the I/O threads. */
     workers_drain(srv);
-    /* 4. Finish requests in flight and close every connection. */
+    /* 3. Stop accepting, finish requests in flight, close every connection. */
     MHD_stop_daemon(srv->daemon);
-    if (listen_fd != MHD_INVALID_SOCKET)
-        close(listen_fd);
-    /* 5. The hub is freed below: the store must not call into it any more. */
+    /* 4. The hub is freed below: the store must not call into it any more. */
     if (srv->store)
         store_set_event_hook(srv->store, NULL, NULL);
     server_free(srv);

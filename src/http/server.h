@@ -5,9 +5,9 @@
  *   GET /healthz           (public)  {"status","version","database":{...}}
  *   GET /api/v1/events     (signed in) Server-Sent Events in the caller's scope
  *
- * Shutdown (http_server_stop): stop accepting new connections, end every
- * live event stream, let requests in flight finish, then return; the caller
- * closes the database afterwards.
+ * Shutdown (http_server_stop): end every live event stream, let requests
+ * in flight finish, stop accepting and close every connection, then return;
+ * the caller closes the database afterwards.
  */
 #ifndef FAZHI_HTTP_SERVER_H
 #define FAZHI_HTTP_SERVER_H
