@@ -101,7 +101,7 @@ static const char settings_xml[] =
 static const char styles_xml[] = XML_DECL
     "<w:styles xmlns:w=\"" NS_W "\">"
     "<w:docDefaults><w:rPrDefault><w:rPr>" FONTS(
-        SERIF) "<w:sz w:val=\"32\"/><w:szCs w:val=\"32\"/>"
+        SERIF) "<w:spacing w:val=\"-5\"/><w:sz w:val=\"32\"/><w:szCs w:val=\"32\"/>"
                "<w:lang w:val=\"zh-CN\" w:eastAsia=\"zh-CN\" "
                "w:bidi=\"ar-SA\"/></w:rPr></w:rPrDefault>"
                "<w:pPrDefault><w:pPr><w:spacing w:before=\"0\" w:after=\"0\" "
@@ -161,15 +161,18 @@ static const char footer_odd[] =
 static const char footer_even[] =
     FOOTER("left", "w:left=\"280\" w:firstLineChars=\"0\" w:firstLine=\"0\"");
 
-/* The section: A4, the margins of GB/T 9704, 22 lines of 28 characters
- * (a 16 pt character narrowed by 0.207 pt: charSpace in 1/4096 pt). */
+/* The section: A4, the margins of GB/T 9704, a grid of 22 lines. The 28
+ * characters a line come from the default run spacing (16 pt characters
+ * narrowed by 0.25 pt, w:spacing -5 in styles.xml), which Word and
+ * LibreOffice both honour; a "linesAndChars" grid's charSpace is read
+ * differently by the two and spread LibreOffice's lines to 20 characters. */
 static const char section[] =
     "<w:sectPr><w:footerReference w:type=\"default\" r:id=\"rId3\"/>"
     "<w:footerReference w:type=\"even\" r:id=\"rId4\"/>"
     "<w:pgSz w:w=\"11906\" w:h=\"16838\"/>"
     "<w:pgMar w:top=\"2098\" w:right=\"1474\" w:bottom=\"1984\" w:left=\"1587\" w:header=\"851\" "
     "w:footer=\"1304\" w:gutter=\"0\"/>"
-    "<w:docGrid w:type=\"linesAndChars\" w:linePitch=\"579\" w:charSpace=\"-848\"/>"
+    "<w:docGrid w:type=\"lines\" w:linePitch=\"579\"/>"
     "</w:sectPr>";
 
 /* s with &, <, > and " escaped; a newline becomes a line break. */
