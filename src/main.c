@@ -1156,43 +1156,9 @@ struct report_work {
     int year;
     const struct report_template *tpl;
     const char *shortcomings, *plans;
-    struct store_conn *conn;
     struct unit unit;
     struct report_doc *doc;
 };
-
-/*
- * The leading group of the report (report_group_fn): the unit's live group
- * named "…依法行政工作领导小组" and its members serving on the last day of the
- * period, read with the org module. report/ may not include modules/, so
- * the command hands this callback to report_build().
- */
-static int report_leading_group(void *arg, struct arena *a, struct report_group *out,
-                                struct err_ctx *ec)
-{
-    struct report_work *w = arg;
-    struct group_member *m;
-    struct group g;
-    int64_t id;
-    size_t n;
-    int rc;
-
-    rc = store_query_int(w->conn, &id, ec,
-                         "SELECT id FROM org_groups WHERE unit_id = $1 AND deleted_at_ms IS NULL"
-                         " AND name LIKE '%领导小组' ORDER BY id LIMIT 1",
-                         "i", w->unit.id);
-    if (rc == ERR_NOT_FOUND)
-        return 0;
-    if (rc < 0 || (rc = org_group_get(w->conn, a, id, &g, ec)) < 0 ||
-        (rc = org_group_members_on(w->conn, a, id, w->period.to, &m, &n, ec)) < 0)
-        return rc;
-    out->name = g.name;
-    out->members = arena_calloc(a, n ? n : 1, sizeof(*out->members));
-    out->n = n;
-    for (size_t i = 0; i < n; i++)
-        out->members[i] = (struct report_member){m[i].position, m[i].person_name};
-    return 0;
-}
 
 static int do_report(struct store_conn *c, void *arg, struct err_ctx *ec)
 {
@@ -1201,7 +1167,6 @@ static int do_report(struct store_conn *c, void *arg, struct err_ctx *ec)
     struct metric_query q;
     int rc;
 
-    w->conn = c;
     rc = org_unit_by_code(c, w->arena, w->unit_code, &w->unit, ec);
     if (rc == ERR_NOT_FOUND) {
         err_clear(ec);
@@ -1224,8 +1189,8 @@ static int do_report(struct store_conn *c, void *arg, struct err_ctx *ec)
     rp.unit_name = w->unit.name;
     rp.shortcomings = w->shortcomings;
     rp.plans = w->plans;
-    rp.leading_group = report_leading_group;
-    rp.group_arg = w;
+    rp.leading_group = annual_leading_group;
+    rp.group_arg = &(struct annual_group_arg){c, w->unit.id, w->period.to};
     return report_build(w->tpl, &rp, &w->doc, ec);
 }
 

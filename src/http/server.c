@@ -9,7 +9,7 @@
  *   on_request #1 headers are in: remember method, peer, TLS; answer 413 at
  *                 once if Content-Length is over the limit. Nothing else is
  *                 queued on this call, because a reply queued on the first
- *                 call loses keep-alive (shared/MEASURED.md);
+ *                 call loses keep-alive (measured with 0.9.75);
  *   on_request #n body pieces: copy up to the limit, drop the rest;
  *   on_request #last route, authenticate, check roles and CSRF, run the
  *                 handler, queue the reply;

@@ -9,7 +9,8 @@
  *         (GET /api/v1/metrics/{name}/records?unit=&year=), escaped with
  *         the web layer's escapers.
  *
- * PDF and DOCX come later (issue 5).
+ * PDF (pdf.c) and DOCX (docx.c) build whole files, not text, so they are
+ * functions of their own (report_render_pdf/docx in report.h).
  */
 #include "core/compat.h"
 #include "report/report.h"

@@ -212,6 +212,15 @@ int org_group_get(struct store_conn *c, struct arena *a, int64_t id, struct grou
 int org_group_members_on(struct store_conn *c, struct arena *a, int64_t group_id, const char *date,
                          struct group_member **items, size_t *n, struct err_ctx *ec);
 
+/*
+ * The leading group for law-based administration of unit 'unit_id' (its
+ * live group whose name ends in 领导小组, the first made) and its members on
+ * 'date', in report order. ERR_NOT_FOUND, with 'ec' untouched, when the
+ * unit has none.
+ */
+int org_group_leading(struct store_conn *c, struct arena *a, int64_t unit_id, const char *date,
+                      struct group *g, struct group_member **items, size_t *n, struct err_ctx *ec);
+
 /* ================================================================
  * Demo (org_demo.c)
  * ================================================================ */

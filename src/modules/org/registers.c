@@ -969,3 +969,18 @@ int org_group_members_on(struct store_conn *c, struct arena *a, int64_t group_id
     *n = count;
     return 0;
 }
+
+int org_group_leading(struct store_conn *c, struct arena *a, int64_t unit_id, const char *date,
+                      struct group *g, struct group_member **items, size_t *n, struct err_ctx *ec)
+{
+    int64_t id;
+    int rc;
+
+    rc = store_query_int(c, &id, ec,
+                         "SELECT id FROM org_groups WHERE unit_id = $1 AND deleted_at_ms IS NULL"
+                         " AND name LIKE '%领导小组' ORDER BY id LIMIT 1",
+                         "i", unit_id);
+    if (rc < 0 || (rc = org_group_get(c, a, id, g, ec)) < 0)
+        return rc;
+    return org_group_members_on(c, a, id, date, items, n, ec);
+}

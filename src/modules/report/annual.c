@@ -97,32 +97,18 @@ int annual_text_save(struct store_conn *c, struct arena *a, const struct princip
     return rc;
 }
 
-/* The leading group of the report (report_group_fn): the unit's live group
- * named "…领导小组" and its members serving on the last day of the year. */
-struct group_arg {
-    struct store_conn *c;
-    const struct annual_report *r;
-};
-
-static int leading_group(void *arg, struct arena *a, struct report_group *out, struct err_ctx *ec)
+int annual_leading_group(void *arg, struct arena *a, struct report_group *out, struct err_ctx *ec)
 {
-    struct group_arg *g = arg;
+    struct annual_group_arg *g = arg;
     struct group_member *m;
     struct group grp;
-    int64_t id;
     size_t n;
     int rc;
 
-    rc = store_query_int(g->c, &id, ec,
-                         "SELECT id FROM org_groups WHERE unit_id = $1 AND deleted_at_ms IS NULL"
-                         " AND name LIKE '%领导小组' ORDER BY id LIMIT 1",
-                         "i", g->r->unit.id);
-    if (rc == ERR_NOT_FOUND) {
-        err_clear(ec);
+    rc = org_group_leading(g->c, a, g->unit_id, g->on, &grp, &m, &n, ec);
+    if (rc == ERR_NOT_FOUND)
         return 0;
-    }
-    if (rc < 0 || (rc = org_group_get(g->c, a, id, &grp, ec)) < 0 ||
-        (rc = org_group_members_on(g->c, a, id, g->r->period.to, &m, &n, ec)) < 0)
+    if (rc < 0)
         return rc;
     out->name = grp.name;
     out->members = arena_calloc(a, n ? n : 1, sizeof(*out->members));
@@ -140,7 +126,7 @@ int annual_build(struct store_conn *c, struct arena *a, const struct metric_regi
 {
     struct report_template *tpl;
     struct report_params rp = {0};
-    struct group_arg ga = {c, out};
+    struct annual_group_arg ga = {c, 0, NULL};
     struct metric_query q;
     int rc;
 
@@ -156,7 +142,9 @@ int annual_build(struct store_conn *c, struct arena *a, const struct metric_regi
     rp.unit_name = out->unit.name;
     rp.shortcomings = out->texts.shortcomings;
     rp.plans = out->texts.plans;
-    rp.leading_group = leading_group;
+    ga.unit_id = out->unit.id;
+    ga.on = out->period.to;
+    rp.leading_group = annual_leading_group;
     rp.group_arg = &ga;
     if ((rc = report_build(tpl, &rp, &out->doc, ec)) < 0)
         return rc;

@@ -54,6 +54,15 @@ int annual_text_save(struct store_conn *c, struct arena *a, const struct princip
                      const struct unit *unit, int year, const char *block, const char *text,
                      int64_t expected, struct err_ctx *ec);
 
+/* The leading-group block of a report (a report_group_fn): 'arg' is a
+ * struct annual_group_arg. A unit without a group prints none. */
+struct annual_group_arg {
+    struct store_conn *c;
+    int64_t unit_id;
+    const char *on; /* the date the members serve on: the period's last day */
+};
+int annual_leading_group(void *arg, struct arena *a, struct report_group *out, struct err_ctx *ec);
+
 /* A report built: the document and the metrics it names with their values. */
 struct annual_report {
     struct unit unit;
