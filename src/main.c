@@ -12,6 +12,7 @@
  */
 #include "core/compat.h"
 #include "core/arena.h"
+#include "core/calendar.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/time.h"
@@ -434,7 +435,10 @@ static int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    /* Templates first: an error in one stops the server before it listens. */
+    /* The calendar and the templates first: an error in either stops the
+     * server before it listens. */
+    if (!calendar_default(&ec))
+        return fail("无法加载节假日日历：", &ec);
     wcfg.dev = o.dev;
     wcfg.describe_user = account_describe_user;
     if (web_start(&wcfg, &ec) < 0)

@@ -4,7 +4,7 @@
  * each module's demo hook (demo.h).
  */
 #include "core/compat.h"
-#include "core/embedded.h"
+#include "core/calendar.h"
 #include "core/log.h"
 #include "modules/demo.h"
 #include "modules/module.h"
@@ -88,51 +88,36 @@ int demo_split(struct demo_rng *r, int64_t total, size_t n, int64_t min, int64_t
  * The calendar
  * ================================================================ */
 
-#define CALENDAR_MAX 400
-
-static struct {
-    int64_t days;
-    bool work; /* an adjusted working day (else a day off) */
-} calendar[CALENDAR_MAX];
-static size_t ncalendar;
+/* The core calendar (core/calendar.h), checked at load to cover both
+ * years of the data set, so that the wrappers below cannot fail. */
+static const struct calendar *calendar;
 
 int demo_calendar_load(struct err_ctx *ec)
 {
-    const struct embedded_file *f = embedded_file_find("cn-holidays.tsv");
-    const char *line, *end;
+    static const int years[] = {DEMO_PREV_YEAR, DEMO_YEAR};
 
-    if (!f)
-        return err_set(ec, ERR_INTERNAL, NULL, "缺少节假日日历 cn-holidays.tsv");
-    ncalendar = 0;
-    for (line = f->data; line < f->data + f->len; line = end + 1) {
-        struct date d;
-        char day[TIME_DATE_LEN];
-
-        end = memchr(line, '\n', (size_t)(f->data + f->len - line));
-        if (!end)
-            end = f->data + f->len;
-        if (end - line < 15 || line[0] == '#' || line[10] != '\t')
-            continue; /* comments and the header */
-        memcpy(day, line, 10);
-        day[10] = '\0';
-        if (date_parse(day, &d) < 0 || ncalendar == CALENDAR_MAX)
-            return err_set(ec, ERR_INTERNAL, NULL, "节假日日历第 %zu 行有误", ncalendar + 1);
-        calendar[ncalendar].days = date_to_days(&d);
-        calendar[ncalendar].work = strncmp(line + 11, "work", 4) == 0;
-        ncalendar++;
-    }
+    if (!(calendar = calendar_default(ec)))
+        return ERR_INTERNAL;
+    for (size_t i = 0; i < ARRAY_SIZE(years); i++)
+        if (!calendar_covers(calendar, years[i]))
+            return err_set(ec, ERR_INTERNAL, NULL, "节假日安排未覆盖 %d 年，请管理员补充 conf/%s",
+                           years[i], CALENDAR_FILE);
     return 0;
 }
 
 bool demo_working_day(int64_t days)
 {
     struct date d = date_from_days(days);
-    int wd = date_weekday(&d);
+    bool work = false;
 
-    for (size_t i = 0; i < ncalendar; i++)
-        if (calendar[i].days == days)
-            return calendar[i].work;
-    return wd <= 5;
+    /* The demo also dates a few old records (certificates from 2019-2020)
+     * before the years the file covers: there, as before the core
+     * calendar, Monday to Friday. Not for deadlines: those use
+     * core/calendar, which refuses an uncovered year. */
+    if (!calendar || !calendar_covers(calendar, d.year) ||
+        calendar_is_working_day(calendar, d, &work, NULL) < 0)
+        return date_weekday(&d) <= 5;
+    return work;
 }
 
 size_t demo_working_days(int year, int month, int64_t *out, size_t max)

@@ -85,11 +85,14 @@ int demo_split(struct demo_rng *r, int64_t total, size_t n, int64_t min, int64_t
 
 /* ---- the calendar (conf/cn-holidays.tsv) ---- */
 
-/* Loads the embedded calendar; ERR_INTERNAL when it is missing or bad. */
+/* Takes the process-wide core calendar (core/calendar.h) and checks that it
+ * covers DEMO_PREV_YEAR and DEMO_YEAR; ERR_INTERNAL when it is bad or does
+ * not. The two functions below are thin wrappers over it. */
 int demo_calendar_load(struct err_ctx *ec);
 
 /* True when local day 'days' (since 1970-01-01) is a working day: a weekday
- * not declared off, or a weekend day declared a working day. */
+ * not declared off, or a weekend day declared a working day; in a year the
+ * calendar does not cover (the demo's 2019-2020 certificates), a weekday. */
 bool demo_working_day(int64_t days);
 
 /* The working days of 'year' (month 1..12, or 0 for the whole year), as
