@@ -278,4 +278,33 @@ void server_start_demo(struct test_server *s, const char *const *demo_args);
 /* The number of "items" GET 'path' returns to c (which must answer 200). */
 size_t list_count(struct client *c, const char *path);
 
+/* ---- pages ---- */
+
+/* "a=1&b=2" from NULL-terminated name, value pairs; values url-encoded.
+ * Returns a malloc'd string; the caller frees it. */
+char *form_body(CURL *curl, va_list ap);
+
+/* POSTs a form (pairs of name, value; NULL ends) to 'path'. */
+long post_form(struct client *c, struct response *r, const char *path, ...);
+
+/* The value of the first csrf_token field in a page, into out[size]. */
+void csrf_of(const char *html, char *out, size_t size);
+
+/* Fails the test (with a note) when 'needle' is missing from / present in 'hay'. */
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        if (!strstr((hay), (needle))) {                                                            \
+            harness_note("missing: %s", (needle));                                                 \
+            fail();                                                                                \
+        }                                                                                          \
+    } while (0)
+
+#define assert_lacks(hay, needle)                                                                  \
+    do {                                                                                           \
+        if (strstr((hay), (needle))) {                                                             \
+            harness_note("unexpected: %s", (needle));                                              \
+            fail();                                                                                \
+        }                                                                                          \
+    } while (0)
+
 #endif

@@ -20,52 +20,6 @@ static char today[16];
 
 /* ---- helpers ---- */
 
-/* "a=1&b=2" from NULL-terminated name, value pairs; values url-encoded. */
-static char *form_body(CURL *curl, va_list ap)
-{
-    char *out = calloc(1, 1);
-    size_t len = 0;
-    const char *name;
-
-    while ((name = va_arg(ap, const char *))) {
-        const char *value = va_arg(ap, const char *);
-        char *v = curl_easy_escape(curl, value, 0);
-        size_t add = strlen(name) + strlen(v) + 2;
-        out = realloc(out, len + add + 1);
-        len += (size_t)snprintf(out + len, add + 1, "%s%s=%s", len ? "&" : "", name, v);
-        curl_free(v);
-    }
-    return out;
-}
-
-/* POSTs a form (pairs of name, value; NULL ends) to 'path'. */
-static long post_form(struct client *c, struct response *r, const char *path, ...)
-{
-    va_list ap;
-    char *body;
-    long status;
-
-    va_start(ap, path);
-    body = form_body(c->curl, ap);
-    va_end(ap);
-    status = client_request(c, "POST", path, "application/x-www-form-urlencoded", body,
-                            strlen(body), NULL, r);
-    free(body);
-    return status;
-}
-
-/* The value of the first csrf_token field in a page. */
-static void csrf_of(const char *html, char *out, size_t size)
-{
-    const char *p = strstr(html, "name=\"csrf_token\" value=\"");
-    size_t n;
-
-    assert_non_null(p);
-    p += strlen("name=\"csrf_token\" value=\"");
-    n = strcspn(p, "\"");
-    snprintf(out, size, "%.*s", (int)n, p);
-}
-
 /* Signs in through the login form and keeps the page's CSRF token. */
 static void page_login(struct client *c, const char *login, const char *password, char *csrf,
                        size_t size)
@@ -82,22 +36,6 @@ static void page_login(struct client *c, const char *login, const char *password
     csrf_of(r.body, csrf, size);
     response_release(&r);
 }
-
-#define assert_contains(hay, needle)                                                               \
-    do {                                                                                           \
-        if (!strstr((hay), (needle))) {                                                            \
-            harness_note("missing: %s", (needle));                                                 \
-            fail();                                                                                \
-        }                                                                                          \
-    } while (0)
-
-#define assert_lacks(hay, needle)                                                                  \
-    do {                                                                                           \
-        if (strstr((hay), (needle))) {                                                             \
-            harness_note("unexpected: %s", (needle));                                              \
-            fail();                                                                                \
-        }                                                                                          \
-    } while (0)
 
 /* The id in a Location of the form PREFIX<id>, or 0. */
 static long long location_id(const struct response *r, const char *prefix)

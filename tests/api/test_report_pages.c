@@ -13,42 +13,8 @@ static struct client leader, staff, clerk;
 static int64_t chengxi;
 static char version_path[256];
 
-#define assert_contains(hay, needle)                                                               \
-    do {                                                                                           \
-        if (!strstr((hay), (needle))) {                                                            \
-            harness_note("missing: %s", (needle));                                                 \
-            fail();                                                                                \
-        }                                                                                          \
-    } while (0)
-
-#define assert_lacks(hay, needle)                                                                  \
-    do {                                                                                           \
-        if (strstr((hay), (needle))) {                                                             \
-            harness_note("unexpected: %s", (needle));                                              \
-            fail();                                                                                \
-        }                                                                                          \
-    } while (0)
-
-/* "a=1&b=2" from NULL-terminated name, value pairs; values url-encoded. */
-static char *form_body(CURL *curl, va_list ap)
-{
-    char *out = calloc(1, 1);
-    size_t len = 0;
-    const char *name;
-
-    while ((name = va_arg(ap, const char *))) {
-        const char *value = va_arg(ap, const char *);
-        char *v = curl_easy_escape(curl, value, 0);
-        size_t add = strlen(name) + strlen(v) + 2;
-        out = realloc(out, len + add + 1);
-        len += (size_t)snprintf(out + len, add + 1, "%s%s=%s", len ? "&" : "", name, v);
-        curl_free(v);
-    }
-    return out;
-}
-
 /* POSTs a form (pairs of name, value; NULL ends) with the client's CSRF token. */
-static long post_form(struct client *c, struct response *r, const char *path, ...)
+static long post_form_csrf(struct client *c, struct response *r, const char *path, ...)
 {
     va_list ap;
     char *body, *full;
@@ -183,8 +149,8 @@ static void test_report_pages__free_text_shows_in_the_preview(void **state)
 
     (void)state;
     snprintf(path, sizeof(path), "/console/report/%lld/2022/text", (long long)chengxi);
-    post_form(&staff, &r, path, "block", "shortcomings", "version", "0", "text",
-              "部分社区台账登记不够及时。", NULL);
+    post_form_csrf(&staff, &r, path, "block", "shortcomings", "version", "0", "text",
+                   "部分社区台账登记不够及时。", NULL);
     assert_status(&r, 303);
     client_get(&staff, &r, "/console/report/%lld/2022", (long long)chengxi);
     assert_status(&r, 200);
@@ -192,14 +158,14 @@ static void test_report_pages__free_text_shows_in_the_preview(void **state)
     assert_contains(r.body, "name=\"version\" value=\"1\"");
 
     /* The same stale version again: a conflict, the typed text kept. */
-    post_form(&staff, &r, path, "block", "shortcomings", "version", "0", "text", "旧版本上的修改",
-              NULL);
+    post_form_csrf(&staff, &r, path, "block", "shortcomings", "version", "0", "text",
+                   "旧版本上的修改", NULL);
     assert_status(&r, 409);
     assert_contains(r.body, "旧版本上的修改");
     assert_contains(r.body, "已被他人修改");
 
-    post_form(&leader, &r, path, "block", "plans", "version", "0", "text", "继续推进台账电子化。",
-              NULL);
+    post_form_csrf(&leader, &r, path, "block", "plans", "version", "0", "text",
+                   "继续推进台账电子化。", NULL);
     assert_status(&r, 303);
     client_get(&leader, &r, "/console/report/%lld/2022/download?format=md", (long long)chengxi);
     assert_status(&r, 200);
@@ -219,13 +185,13 @@ static void test_report_pages__only_a_leader_signs_off(void **state)
     client_get(&staff, &r, "/console/report/%lld/2022", (long long)chengxi);
     assert_status(&r, 200);
     assert_lacks(r.body, path);
-    post_form(&staff, &r, path, "note", "越权", NULL);
+    post_form_csrf(&staff, &r, path, "note", "越权", NULL);
     assert_status(&r, 403);
     assert_contains(response_header(&r, "Content-Type"), "text/html");
 
     client_get(&leader, &r, "/console/report/%lld/2022", (long long)chengxi);
     assert_contains(r.body, path);
-    post_form(&leader, &r, path, "note", "经党工委会议审议", NULL);
+    post_form_csrf(&leader, &r, path, "note", "经党工委会议审议", NULL);
     assert_status(&r, 303);
     loc = response_header(&r, "Location");
     assert_non_null(loc);
