@@ -1,0 +1,444 @@
+/*
+ * test_case.c - the case workflow engine (src/case/) with a made-up case
+ * type shaped like a disclosure request (政府信息公开条例 art. 33):
+ * submitted -> accepted -> answered, 20 working days from acceptance, one
+ * extension of 20 working days.
+ */
+#include "core/compat.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <setjmp.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "case/case.h"
+#include "core/arena.h"
+#include "core/str.h"
+#include "store/store.h"
+
+static const char *const accept_required[] = {"received_on", NULL};
+static const char *const answer_required[] = {"reply", NULL};
+
+static const struct case_state req_states[] = {
+    {"submitted", "已提交", false},
+    {"accepted", "已受理", false},
+    {"answered", "已答复", true},
+    {NULL, NULL, false},
+};
+
+static const struct case_transition req_transitions[] = {
+    {"submit", "提交", NULL, "submitted", ROLE_STAFF, NULL, false},
+    {"accept", "受理", "submitted", "accepted", ROLE_STAFF, accept_required, false},
+    {"extend", "延期", "accepted", "accepted", ROLE_LEADER, NULL, false},
+    {"answer", "答复", "accepted", "answered", ROLE_STAFF, answer_required, false},
+    {"penalise", "处罚", "accepted", "answered", ROLE_OFFICER, NULL, true},
+    {NULL, NULL, NULL, NULL, 0, NULL, false},
+};
+
+static const struct case_deadline req_deadlines[] = {
+    {"accept", 20, CASE_WORKING_DAYS, "extend", 20, NULL},
+    {NULL, 0, CASE_WORKING_DAYS, NULL, 0, NULL},
+};
+
+static const struct case_type req_type = {"testreq", "测试申请", req_states, req_transitions,
+                                          req_deadlines};
+
+struct fixture {
+    char dir[64];
+    char path[128];
+    struct store *s;
+    struct arena *a;
+    struct principal staff, leader, other;
+    struct case_actor who;
+};
+
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char p[512];
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static int units_unit(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    (void)arg;
+    return store_exec_script(
+        c,
+        "INSERT INTO units (id, parent_id, type, code, name, path, created_at_ms) VALUES "
+        "(1, NULL, 'district', 'd', '区', '/1/', 0),"
+        "(2, 1, 'subdistrict', 's1', '甲街道', '/1/2/', 0),"
+        "(3, 1, 'subdistrict', 's2', '乙街道', '/1/3/', 0)",
+        ec);
+}
+
+static void set_principal(struct principal *p, int64_t uid, unsigned roles, int64_t unit,
+                          const char *path)
+{
+    memset(p, 0, sizeof(*p));
+    p->user_id = uid;
+    p->roles = roles;
+    p->unit_id = unit;
+    snprintf(p->unit_path, sizeof(p->unit_path), "%s", path);
+    snprintf(p->actor, sizeof(p->actor), "user:%lld", (long long)uid);
+}
+
+/* 10:00 Beijing time on the date. */
+static int64_t at(const char *day)
+{
+    struct date d;
+    assert_int_equal(date_parse(day, &d), 0);
+    return date_to_days(&d) * 86400000LL + 2 * 3600 * 1000LL;
+}
+
+static bool certified_none(void *arg, const struct principal *p)
+{
+    (void)arg;
+    (void)p;
+    return false;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct err_ctx ec;
+
+    err_clear(&ec);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/fazhi-case-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
+    if (store_open(f->path, NULL, &f->s, &ec) != 0 || store_migrate(f->s, NULL, &ec) != 0 ||
+        store_write(f->s, units_unit, NULL, &ec) != 0) {
+        fprintf(stderr, "setup: %s / %s\n", ec.message, ec.detail);
+        return -1;
+    }
+    f->a = arena_new();
+    set_principal(&f->staff, 1, ROLE_STAFF, 2, "/1/2/");
+    set_principal(&f->leader, 2, ROLE_LEADER, 1, "/1/");
+    set_principal(&f->other, 3, ROLE_STAFF, 3, "/1/3/");
+    f->who = (struct case_actor){&f->staff, certified_none, NULL, at("2023-01-16")};
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    arena_free(f->a);
+    store_free(f->s);
+    remove_dir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* ---- units of work ---- */
+
+struct op {
+    struct fixture *f;
+    const struct principal *p;
+    const char *transition;
+    const char *fields; /* JSON text or NULL */
+    int64_t id;
+    int64_t version;
+    int64_t now_ms;
+    bool fail_after; /* the unit fails after the engine succeeded */
+    struct case_rec rec;
+};
+
+static int op_unit(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct op *o = arg;
+    struct case_actor who = o->f->who;
+    json_t *fields = o->fields ? json_loads(o->fields, 0, NULL) : NULL;
+    int rc;
+
+    who.p = o->p ? o->p : who.p;
+    if (o->now_ms)
+        who.now_ms = o->now_ms;
+    if (o->id == 0)
+        rc = case_open(c, o->f->a, &who, &req_type, 2, "/1/2/", o->transition, fields, NULL, &o->id,
+                       ec);
+    else
+        rc = case_take(c, o->f->a, &who, &req_type, o->id, o->transition, fields, o->version,
+                       "备注", &o->rec, ec);
+    json_decref(fields);
+    if (rc == 0 && o->fail_after)
+        return err_set(ec, ERR_INVALID, NULL, "故意失败");
+    return rc;
+}
+
+static int run(struct fixture *f, struct op *o, struct err_ctx *ec)
+{
+    o->f = f;
+    err_clear(ec);
+    return store_write(f->s, op_unit, o, ec);
+}
+
+/* Opens a case and accepts it on 2023-01-16; returns its id. */
+static int64_t open_accepted(struct fixture *f)
+{
+    struct err_ctx ec;
+    struct op o = {.transition = "submit", .fields = "{\"subject\":\"预算\"}"};
+
+    assert_int_equal(run(f, &o, &ec), 0);
+    int64_t id = o.id;
+    o = (struct op){.id = id, .transition = "accept", .fields = "{\"received_on\":\"2023-01-16\"}"};
+    assert_int_equal(run(f, &o, &ec), 0);
+    assert_string_equal(o.rec.state, "accepted");
+    return id;
+}
+
+struct count_q {
+    const char *sql;
+    int64_t id;
+    int64_t value;
+};
+
+static int count_fn(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct count_q *q = arg;
+    return store_query_int(c, &q->value, ec, q->sql, "i", q->id);
+}
+
+static int64_t count(struct fixture *f, const char *sql, int64_t id)
+{
+    struct count_q q = {sql, id, -1};
+    struct err_ctx ec;
+    err_clear(&ec);
+    assert_int_equal(store_read(f->s, count_fn, &q, &ec), 0);
+    return q.value;
+}
+
+/* ---- tests ---- */
+
+static void test_case_type__check(void **state)
+{
+    struct err_ctx ec;
+    (void)state;
+    err_clear(&ec);
+    assert_int_equal(case_type_check(&req_type, &ec), 0);
+}
+
+static void test_case_take__due_over_spring_festival(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = open_accepted(f);
+    struct err_ctx ec;
+    struct op o = {.id = id, .transition = "extend", .p = &f->leader};
+
+    /* 2023-01-16 + 20 working days: 21-27 Jan off, 28-29 Jan worked. */
+    assert_int_equal(count(f, "SELECT due_on = '2023-02-16' FROM cases WHERE id = $1", id), 1);
+    assert_int_equal(run(f, &o, &ec), 0);
+    assert_string_equal(o.rec.due_on, "2023-03-16");
+    assert_true(o.rec.extended);
+    /* Only once. */
+    o = (struct op){.id = id, .transition = "extend", .p = &f->leader};
+    assert_int_equal(run(f, &o, &ec), ERR_CONFLICT);
+    assert_non_null(strstr(ec.message, "延长过一次"));
+    /* Answering stops the clock and closes the case. */
+    o = (struct op){.id = id, .transition = "answer", .fields = "{\"reply\":\"予以公开\"}"};
+    assert_int_equal(run(f, &o, &ec), 0);
+    assert_null(o.rec.due_on);
+    assert_true(o.rec.closed_at_ms > 0);
+    assert_int_equal(o.rec.version, 4);
+}
+
+static void test_case_take__illegal_names_states(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = open_accepted(f);
+    struct err_ctx ec;
+    struct op o = {.id = id, .transition = "accept", .fields = "{\"received_on\":\"x\"}"};
+
+    assert_int_equal(run(f, &o, &ec), ERR_CONFLICT);
+    assert_string_equal(ec.message, "当前状态为「已受理」，可执行：延期、答复、处罚");
+    o = (struct op){.id = id, .transition = "fly"};
+    assert_int_equal(run(f, &o, &ec), ERR_INVALID);
+    assert_string_equal(ec.field, "transition");
+    o = (struct op){.id = id, .transition = "answer", .fields = "{\"reply\":\"已答复\"}"};
+    assert_int_equal(run(f, &o, &ec), 0);
+    o = (struct op){.id = id, .transition = "answer", .fields = "{\"reply\":\"再次\"}"};
+    assert_int_equal(run(f, &o, &ec), ERR_CONFLICT);
+    assert_string_equal(ec.message, "当前状态为「已答复」，不能再办理");
+}
+
+static void test_case_take__role_scope_certified_fields(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = open_accepted(f);
+    struct err_ctx ec;
+    struct op o = {.id = id, .transition = "extend"}; /* staff may not extend */
+
+    assert_int_equal(run(f, &o, &ec), ERR_FORBIDDEN);
+    assert_non_null(strstr(ec.message, "延期"));
+    o = (struct op){
+        .id = id, .transition = "answer", .fields = "{\"reply\":\"x\"}", .p = &f->other};
+    assert_int_equal(run(f, &o, &ec), ERR_NOT_FOUND);
+    o = (struct op){.transition = "submit", .p = &f->other}; /* opening in unit 2 from unit 3 */
+    assert_int_equal(run(f, &o, &ec), ERR_FORBIDDEN);
+    o = (struct op){.id = id, .transition = "answer", .fields = "{\"reply\":\"\"}"};
+    assert_int_equal(run(f, &o, &ec), ERR_INVALID);
+    assert_string_equal(ec.field, "reply");
+    assert_non_null(strstr(ec.message, "reply"));
+    f->staff.roles |= ROLE_OFFICER;
+    o = (struct op){.id = id, .transition = "penalise"};
+    assert_int_equal(run(f, &o, &ec), ERR_FORBIDDEN);
+    assert_non_null(strstr(ec.message, "执法证件"));
+    o = (struct op){.id = id, .transition = "answer", .fields = "{\"reply\":\"x\"}", .version = 1};
+    assert_int_equal(run(f, &o, &ec), ERR_CONFLICT);
+    assert_string_equal(ec.field, "version");
+    /* Nothing of the refused attempts was written. */
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM case_history WHERE case_id = $1", id), 2);
+    assert_int_equal(count(f, "SELECT version FROM cases WHERE id = $1", id), 2);
+}
+
+static void test_case_take__history_audit_event_one_unit(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = open_accepted(f);
+    struct err_ctx ec;
+    int64_t audits = count(f, "SELECT COUNT(*) FROM audit_log WHERE entity_id = $1", id);
+    int64_t events = count(f, "SELECT COUNT(*) FROM events WHERE id > $1", 0);
+    struct op o = {
+        .id = id, .transition = "answer", .fields = "{\"reply\":\"x\"}", .fail_after = true};
+
+    assert_int_equal(audits, 2);
+    assert_int_equal(count(f,
+                           "SELECT COUNT(*) FROM events WHERE type = 'case.testreq.accept' "
+                           "AND unit_path = '/1/2/' AND id > $1",
+                           0),
+                     1);
+    assert_int_equal(run(f, &o, &ec), ERR_INVALID);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM case_history WHERE case_id = $1", id), 2);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM audit_log WHERE entity_id = $1", id), 2);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM events WHERE id > $1", 0), events);
+    assert_int_equal(count(f, "SELECT state = 'accepted' FROM cases WHERE id = $1", id), 1);
+}
+
+struct hist_q {
+    struct fixture *f;
+    int64_t id;
+    struct case_step *steps;
+    size_t n;
+};
+
+static int hist_fn(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct hist_q *q = arg;
+    return case_history(c, q->f->a, q->id, &q->steps, &q->n, ec);
+}
+
+static void test_case_history__rows(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = open_accepted(f);
+    struct hist_q q = {f, id, NULL, 0};
+    struct err_ctx ec;
+
+    err_clear(&ec);
+    assert_int_equal(store_read(f->s, hist_fn, &q, &ec), 0);
+    assert_int_equal(q.n, 2);
+    assert_null(q.steps[0].from_state);
+    assert_string_equal(q.steps[0].to_state, "submitted");
+    assert_string_equal(q.steps[1].transition, "accept");
+    assert_string_equal(q.steps[1].from_state, "submitted");
+    assert_string_equal(q.steps[1].actor, "user:1");
+    assert_string_equal(q.steps[1].note, "备注");
+    assert_non_null(strstr(q.steps[1].fields, "received_on"));
+}
+
+struct list_q {
+    struct fixture *f;
+    const char *scope;
+    const char *today;
+    int days; /* < 0: overdue */
+    struct case_rec *out;
+    size_t n;
+    int marked;
+};
+
+static int list_fn(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct list_q *q = arg;
+    struct date d;
+    date_parse(q->today, &d);
+    if (q->days < 0)
+        return case_overdue(c, q->f->a, q->scope, d, &q->out, &q->n, ec);
+    return case_due_soon(c, q->f->a, q->scope, d, q->days, &q->out, &q->n, ec);
+}
+
+static int mark_fn(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct list_q *q = arg;
+    struct date d;
+    date_parse(q->today, &d);
+    return case_mark_overdue(c, d, &q->marked, ec);
+}
+
+static size_t list_n(struct fixture *f, const char *scope, const char *today, int days)
+{
+    struct list_q q = {f, scope, today, days, NULL, 0, 0};
+    struct err_ctx ec;
+    err_clear(&ec);
+    assert_int_equal(store_read(f->s, list_fn, &q, &ec), 0);
+    return q.n;
+}
+
+static void test_case_overdue__lists_and_event(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = open_accepted(f); /* due 2023-02-16 */
+    struct list_q q = {f, "/1/", "2023-02-17", 0, NULL, 0, 0};
+    struct err_ctx ec;
+    struct op o = {.id = id, .transition = "extend", .p = &f->leader};
+
+    assert_int_equal(list_n(f, "/1/", "2023-02-16", -1), 0);
+    assert_int_equal(list_n(f, "/1/", "2023-02-17", -1), 1);
+    assert_int_equal(list_n(f, "/1/3/", "2023-02-17", -1), 0); /* out of scope */
+    assert_int_equal(list_n(f, "/1/", "2023-02-13", 3), 1);
+    assert_int_equal(list_n(f, "/1/", "2023-02-12", 3), 0);
+    assert_int_equal(list_n(f, "/1/2/", "2023-02-16", 0), 1);
+
+    err_clear(&ec);
+    assert_int_equal(store_write(f->s, mark_fn, &q, &ec), 0);
+    assert_int_equal(q.marked, 1);
+    assert_int_equal(store_write(f->s, mark_fn, &q, &ec), 0);
+    assert_int_equal(q.marked, 0); /* once */
+    assert_int_equal(
+        count(f, "SELECT COUNT(*) FROM events WHERE type = 'case.testreq.overdue' AND id > $1", 0),
+        1);
+    /* An extension moves the date and re-arms the notice. */
+    assert_int_equal(run(f, &o, &ec), 0);
+    assert_int_equal(list_n(f, "/1/", "2023-02-17", -1), 0);
+    assert_int_equal(count(f, "SELECT overdue_notified FROM cases WHERE id = $1", id), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_case_type__check),
+        cmocka_unit_test_setup_teardown(test_case_take__due_over_spring_festival, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_take__illegal_names_states, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_take__role_scope_certified_fields, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_case_take__history_audit_event_one_unit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_case_history__rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_overdue__lists_and_event, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
