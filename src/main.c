@@ -20,6 +20,8 @@
 #include "http/sse.h"
 #include "modules/account/account.h"
 #include "modules/account/account_http.h"
+#include "modules/cases/cases.h"
+#include "modules/cases/cases_http.h"
 #include "modules/demo.h"
 #include "modules/findings/findings_http.h"
 #include "modules/ledger/ledger.h"
@@ -57,6 +59,7 @@ static const struct module *const modules[] = {
     &metrics_module,
     &findings_module,
     &report_module,
+    &cases_module,
 };
 /* clang-format on */
 
@@ -410,6 +413,7 @@ static int cmd_serve(int argc, char **argv)
     struct http_server_config cfg = {0};
     struct web_config wcfg = {0};
     struct http_server *srv;
+    struct cases_watch *watch;
     struct err_ctx ec = {0};
     struct opts o;
     struct store *s;
@@ -473,12 +477,22 @@ static int cmd_serve(int argc, char **argv)
         return fail("无法启动服务：", &ec);
     }
     store_set_event_hook(s, sse_hub_publish, http_server_hub(srv));
+    /* Overdue cases are announced at start and every 10 minutes after. */
+    if (cases_watch_start(s, CASES_WATCH_PERIOD_MS, &watch, &ec) < 0) {
+        http_server_stop(srv);
+        store_set_event_hook(s, NULL, NULL);
+        store_free(s);
+        web_stop();
+        module_metrics_release();
+        return fail("无法启动服务：", &ec);
+    }
     log_info("fazhi %s serving http://%s (port %u), database %s", FAZHI_VERSION, o.listen,
              http_server_port(srv), o.db);
 
     while (sigwait(&sigs, &sig) != 0)
         ;
     log_info("signal %d: stopping", sig);
+    cases_watch_stop(watch);
     http_server_stop(srv);
     store_set_event_hook(s, NULL, NULL);
     store_free(s);

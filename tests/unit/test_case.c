@@ -16,6 +16,7 @@
 #include "case/case.h"
 #include "core/arena.h"
 #include "core/str.h"
+#include "modules/cases/cases.h"
 #include "store/store.h"
 
 static const char *const accept_required[] = {"received_on", NULL};
@@ -427,6 +428,142 @@ static void test_case_overdue__lists_and_event(void **state)
     assert_int_equal(count(f, "SELECT overdue_notified FROM cases WHERE id = $1", id), 0);
 }
 
+/* ---- the cases module: labelled lists across types, the watcher ---- */
+
+static void test_cases_days_until(void **state)
+{
+    struct date today;
+
+    (void)state;
+    assert_int_equal(date_parse("2023-02-27", &today), 0);
+    assert_int_equal(cases_days_until("2023-02-27", today), 0);
+    assert_int_equal(cases_days_until("2023-03-02", today), 3); /* across the month's end */
+    assert_int_equal(cases_days_until("2023-02-16", today), -11);
+    assert_int_equal(cases_days_until("2024-02-27", today), 365);
+    assert_int_equal(cases_days_until("2023-02-30", today), 0);
+    assert_int_equal(cases_days_until(NULL, today), 0);
+}
+
+static void test_cases_type_register(void **state)
+{
+    static const struct case_state bad_states[] = {{NULL, NULL, false}};
+    static const struct case_type bad = {"bad", "坏类型", bad_states, req_transitions, NULL};
+    struct err_ctx ec;
+
+    (void)state;
+    cases_types_reset();
+    assert_null(cases_type_find("testreq"));
+    err_clear(&ec);
+    assert_int_equal(cases_type_register(&req_type, &ec), 0);
+    assert_ptr_equal(cases_type_find("testreq"), &req_type);
+    assert_int_equal(cases_type_register(&req_type, &ec), ERR_CONFLICT);
+    err_clear(&ec);
+    assert_true(cases_type_register(&bad, &ec) < 0);
+    assert_null(cases_type_find("bad"));
+    assert_null(cases_type_find(NULL));
+    cases_types_reset();
+    assert_null(cases_type_find("testreq"));
+}
+
+struct clist_q {
+    struct fixture *f;
+    const char *scope, *today;
+    int days;
+    struct cases_item *items;
+    size_t n;
+};
+
+static int clist_fn(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct clist_q *q = arg;
+    struct date d;
+
+    date_parse(q->today, &d);
+    return cases_list(c, q->f->a, q->scope, d, q->days, &q->items, &q->n, ec);
+}
+
+static struct clist_q clist(struct fixture *f, const char *scope, const char *today, int days)
+{
+    struct clist_q q = {f, scope, today, days, NULL, 0};
+    struct err_ctx ec;
+
+    err_clear(&ec);
+    assert_int_equal(store_read(f->s, clist_fn, &q, &ec), 0);
+    return q;
+}
+
+static void test_cases_list__labels_days_json(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = open_accepted(f); /* due 2023-02-16 */
+    struct clist_q q;
+    struct err_ctx ec;
+    json_t *j;
+
+    /* No type registered: the raw codes. */
+    cases_types_reset();
+    q = clist(f, "/1/", "2023-02-17", -1);
+    assert_int_equal(q.n, 1);
+    assert_int_equal(q.items[0].rec.id, id);
+    assert_string_equal(q.items[0].type_name, "testreq");
+    assert_string_equal(q.items[0].state_label, "accepted");
+    assert_string_equal(q.items[0].unit_name, "甲街道");
+    assert_int_equal(q.items[0].days, 1);
+
+    err_clear(&ec);
+    assert_int_equal(cases_type_register(&req_type, &ec), 0);
+    q = clist(f, "/1/", "2023-02-20", -1);
+    assert_int_equal(q.n, 1);
+    assert_string_equal(q.items[0].type_name, "测试申请");
+    assert_string_equal(q.items[0].state_label, "已受理");
+    assert_int_equal(q.items[0].days, 4);
+    j = cases_item_json(&q.items[0], true);
+    assert_int_equal(json_integer_value(json_object_get(j, "id")), id);
+    assert_string_equal(json_string_value(json_object_get(j, "type")), "testreq");
+    assert_string_equal(json_string_value(json_object_get(j, "state_label")), "已受理");
+    assert_string_equal(json_string_value(json_object_get(j, "due_on")), "2023-02-16");
+    assert_int_equal(json_integer_value(json_object_get(j, "days_over")), 4);
+    assert_null(json_object_get(j, "days_left"));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "unit"), "id")), 2);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "unit"), "name")),
+                        "甲街道");
+    json_decref(j);
+
+    q = clist(f, "/1/2/", "2023-02-13", 3);
+    assert_int_equal(q.n, 1);
+    assert_int_equal(q.items[0].days, 3);
+    j = cases_item_json(&q.items[0], false);
+    assert_int_equal(json_integer_value(json_object_get(j, "days_left")), 3);
+    assert_null(json_object_get(j, "days_over"));
+    json_decref(j);
+
+    assert_int_equal(clist(f, "/1/3/", "2023-02-20", -1).n, 0); /* out of scope */
+    assert_int_equal(clist(f, "/1/", "2023-02-12", 3).n, 0);
+    assert_int_equal(clist(f, "/1/", "2023-02-16", -1).n, 0);
+    cases_types_reset();
+}
+
+/* The watcher announces at start and stops at once, not after its period. */
+static void test_cases_watch__marks_at_start_and_stops(void **state)
+{
+    struct fixture *f = *state;
+    struct cases_watch *w = NULL;
+    struct err_ctx ec;
+    int64_t n = 0;
+
+    open_accepted(f); /* due 2023-02-16, long past */
+    err_clear(&ec);
+    assert_int_equal(cases_watch_start(f->s, 3600 * 1000LL, &w, &ec), 0);
+    for (int i = 0; i < 500 && n == 0; i++) {
+        usleep(10 * 1000);
+        n = count(f, "SELECT COUNT(*) FROM events WHERE type = 'case.testreq.overdue' AND id > $1",
+                  0);
+    }
+    assert_int_equal(n, 1);
+    cases_watch_stop(w);
+    cases_watch_stop(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +576,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_case_history__rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_case_overdue__lists_and_event, setup, teardown),
+        cmocka_unit_test(test_cases_days_until),
+        cmocka_unit_test(test_cases_type_register),
+        cmocka_unit_test_setup_teardown(test_cases_list__labels_days_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cases_watch__marks_at_start_and_stops, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
