@@ -294,6 +294,35 @@ int case_due_soon(struct store_conn *c, struct arena *a, const char *scope_path,
     return list(c, a, LIST_SQL, scope_path, lo, hi, out, n, ec);
 }
 
+int case_count_due(struct store_conn *c, const char *scope_path, struct date today, int days,
+                   int64_t *overdue, int64_t *due_soon, struct err_ctx *ec)
+{
+    char lo[TIME_DATE_LEN], hi[TIME_DATE_LEN], upper[UNIT_PATH_MAX + 2];
+    struct date end = date_from_days(date_to_days(&today) + (days < 0 ? 0 : days));
+    struct store_stmt *st;
+    int rc;
+
+    date_format(&today, lo, sizeof(lo));
+    date_format(&end, hi, sizeof(hi));
+    snprintf(upper, sizeof(upper), "%s~", scope_path);
+    rc = store_query(c, &st, ec,
+                     "SELECT COALESCE(SUM(CASE WHEN c.due_on < $3 THEN 1 ELSE 0 END), 0), "
+                     "COALESCE(SUM(CASE WHEN c.due_on >= $3 THEN 1 ELSE 0 END), 0) "
+                     "FROM cases c JOIN units u ON u.id = c.unit_id "
+                     "WHERE u.path >= $1 AND u.path < $2 AND c.closed_at_ms IS NULL "
+                     "AND c.due_on IS NOT NULL AND c.due_on <= $4",
+                     "tttt", scope_path, upper, lo, hi);
+    if (rc < 0)
+        return rc;
+    rc = store_step(st, ec);
+    if (rc == 1) {
+        *overdue = store_col_int(st, 0);
+        *due_soon = store_col_int(st, 1);
+    }
+    store_done(st);
+    return rc < 0 ? rc : 0;
+}
+
 int case_history(struct store_conn *c, struct arena *a, int64_t id, struct case_step **out,
                  size_t *n, struct err_ctx *ec)
 {

@@ -166,6 +166,11 @@ int case_overdue(struct store_conn *c, struct arena *a, const char *scope_path, 
 int case_due_soon(struct store_conn *c, struct arena *a, const char *scope_path, struct date today,
                   int days, struct case_rec **out, size_t *n, struct err_ctx *ec);
 
+/* How many cases case_overdue() and case_due_soon() would list, in one
+ * counting query (the dashboard's summary, not its lists). */
+int case_count_due(struct store_conn *c, const char *scope_path, struct date today, int days,
+                   int64_t *overdue, int64_t *due_soon, struct err_ctx *ec);
+
 /*
  * Publishes "case.<type>.overdue" once for every open case due before
  * 'today' not yet announced for its current due date (an extension

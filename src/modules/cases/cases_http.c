@@ -9,7 +9,8 @@
  *
  * unit defaults to the caller's own; one outside the caller's scope answers
  * 404 naming unit. Today is the local (UTC+8) date. The dashboard section
- * "待办期限" counts both lists (due within 3 days) when either has cases.
+ * "待办期限" shows how many are overdue and due within 3 days (one counting
+ * query, case_count_due), when either is not zero.
  */
 #include "core/compat.h"
 #include "modules/cases/cases_http.h"
@@ -24,10 +25,9 @@ struct cases_op {
     struct http_request *req;
     int64_t unit_id; /* 0: the caller's unit */
     int days;        /* < 0: overdue */
-    bool count_both; /* the dashboard: overdue and due-soon */
     struct date today;
-    struct cases_item *items, *soon;
-    size_t n, nsoon;
+    struct cases_item *items;
+    size_t n;
 };
 
 static int read_lists(struct store_conn *c, void *arg, struct err_ctx *ec)
@@ -48,12 +48,19 @@ static int read_lists(struct store_conn *c, void *arg, struct err_ctx *ec)
             return rc;
         path = u.path;
     }
-    if ((rc = cases_list(c, o->req->arena, path, o->today, o->days, &o->items, &o->n, ec)) < 0)
-        return rc;
-    if (o->count_both)
-        return cases_list(c, o->req->arena, path, o->today, CASES_DUE_SOON_DAYS, &o->soon,
-                          &o->nsoon, ec);
-    return 0;
+    return cases_list(c, o->req->arena, path, o->today, o->days, &o->items, &o->n, ec);
+}
+
+struct due_counts {
+    const char *scope;
+    struct date today;
+    int64_t overdue, soon;
+};
+
+static int count_due(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct due_counts *d = arg;
+    return case_count_due(c, d->scope, d->today, CASES_DUE_SOON_DAYS, &d->overdue, &d->soon, ec);
 }
 
 static int reply_list(struct http_request *req, struct cases_op *o, struct err_ctx *ec)
@@ -100,20 +107,20 @@ static int handle_due_soon(struct http_request *req, struct err_ctx *ec)
  * due within 3 days; nothing when there are none. */
 static int cases_dashboard(struct http_request *req, json_t *sections, struct err_ctx *ec)
 {
-    struct cases_op o = {.req = req, .days = -1, .count_both = true, .today = cases_today()};
+    struct due_counts o = {req->principal->unit_path, cases_today(), 0, 0};
     int rc;
 
     if (!access_has_role(req->principal, CASES_READ_ROLES))
         return 0;
-    if ((rc = store_read(req->store, read_lists, &o, ec)) < 0)
+    if ((rc = store_read(req->store, count_due, &o, ec)) < 0)
         return rc;
-    if (o.n == 0 && o.nsoon == 0)
+    if (o.overdue == 0 && o.soon == 0)
         return 0;
     json_array_append_new(
         sections,
         json_pack("{s:s, s:s, s:b, s:I, s:I, s:i, s:s, s:s}", "id", "case-deadlines", "title",
-                  "待办期限", "deadlines", 1, "overdue", (json_int_t)o.n, "due_soon",
-                  (json_int_t)o.nsoon, "days", CASES_DUE_SOON_DAYS, "overdue_href",
+                  "待办期限", "deadlines", 1, "overdue", (json_int_t)o.overdue, "due_soon",
+                  (json_int_t)o.soon, "days", CASES_DUE_SOON_DAYS, "overdue_href",
                   "/api/v1/cases/overdue", "due_soon_href",
                   arena_printf(req->arena, "/api/v1/cases/due-soon?days=%d", CASES_DUE_SOON_DAYS)));
     return 0;
