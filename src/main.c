@@ -999,7 +999,7 @@ static int do_metrics(struct store_conn *c, void *arg, struct err_ctx *ec)
         return err_set(ec, ERR_INVALID, "--unit", "单位代码 %s 不存在", w->unit_code);
     }
     if (rc < 0 ||
-        (rc = metrics_query_init(c, w->arena, &w->p, unit.id, &w->period, &unit, &q, ec)) < 0)
+        (rc = org_metric_query(c, w->arena, &w->p, unit.id, &w->period, &unit, &q, ec)) < 0)
         return rc;
     return metric_evaluate_all(module_metrics(), &q, &w->results, ec);
 }
@@ -1101,7 +1101,7 @@ static int do_findings(struct store_conn *c, void *arg, struct err_ctx *ec)
         return err_set(ec, ERR_INVALID, "--unit", "单位代码 %s 不存在", w->unit_code);
     }
     if (rc < 0 ||
-        (rc = metrics_query_init(c, w->arena, &w->p, unit.id, &w->period, &unit, &q, ec)) < 0)
+        (rc = org_metric_query(c, w->arena, &w->p, unit.id, &w->period, &unit, &q, ec)) < 0)
         return rc;
     return module_findings(&q, &w->list, ec);
 }
@@ -1191,7 +1191,7 @@ static int do_report(struct store_conn *c, void *arg, struct err_ctx *ec)
         return err_set(ec, ERR_INVALID, "--unit", "单位代码 %s 不存在", w->unit_code);
     }
     if (rc < 0 ||
-        (rc = metrics_query_init(c, w->arena, &w->p, w->unit.id, &w->period, &w->unit, &q, ec)) < 0)
+        (rc = org_metric_query(c, w->arena, &w->p, w->unit.id, &w->period, &w->unit, &q, ec)) < 0)
         return rc;
     /* Without --shortcomings / --plans, the text written in the console. */
     if (!w->shortcomings || !w->plans) {
@@ -1233,7 +1233,7 @@ static char *read_text_file(struct arena *a, const char *path)
     return out;
 }
 
-/* `fazhi report --format xlsx`: the statistics workbook (metrics_workbook()). */
+/* `fazhi report --format xlsx`: the statistics workbook (annual_workbook()). */
 static int report_xlsx(const char *db, const char *unit_code, int year, const char *output)
 {
     struct err_ctx ec = {0};
@@ -1248,7 +1248,7 @@ static int report_xlsx(const char *db, const char *unit_code, int year, const ch
     if (module_metrics_init(&ec) < 0)
         return fail("指标注册失败：", &ec);
     if ((s = open_db(db, false, 0))) {
-        rc = metrics_workbook_write(s, &p, unit_code, year, output, &ec) < 0
+        rc = annual_workbook_write(s, &p, unit_code, year, output, &ec) < 0
                  ? fail("无法生成统计表：", &ec)
                  : 0;
         store_free(s);

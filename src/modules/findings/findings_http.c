@@ -10,15 +10,20 @@
  * Every module's findings (struct module's 'findings' hook) over the subtree
  * of the unit and the period, in one store_read, most severe first. The unit
  * defaults to the caller's own; one outside the caller's scope answers 404
- * (metrics_query_init), and every module filters by the subtree, so a caller
+ * (org_metric_query), and every module filters by the subtree, so a caller
  * never sees a finding about a unit it may not see.
  */
 #include "core/compat.h"
 #include "modules/findings/findings_http.h"
 
 #include "core/arena.h"
-#include "modules/metrics/metrics.h"
+#include "modules/org/org.h"
+#include "report/metric.h"
 #include "store/store.h"
+
+/* Who reads findings: those who read the figures they rest on (staff,
+ * officers and leaders, each in their scope; admin holds every role). */
+#define FINDINGS_READ_ROLES (ROLE_STAFF | ROLE_OFFICER | ROLE_LEADER)
 
 static int reply(struct http_request *req, json_t *body)
 {
@@ -50,8 +55,8 @@ static int read_findings(struct store_conn *c, void *arg, struct err_ctx *ec)
     /* A read may run again (a retried snapshot): start from an empty list. */
     finding_list_release(&o->list);
     finding_list_init(&o->list, o->req->arena);
-    if ((rc = metrics_query_init(c, o->req->arena, o->req->principal, o->unit_id, &o->period,
-                                 &o->unit, &q, ec)) < 0)
+    if ((rc = org_metric_query(c, o->req->arena, o->req->principal, o->unit_id, &o->period,
+                               &o->unit, &q, ec)) < 0)
         return rc;
     return module_findings(&q, &o->list, ec);
 }
@@ -97,7 +102,7 @@ static int handle_findings(struct http_request *req, struct err_ctx *ec)
 }
 
 static const struct http_route findings_route_list[] = {
-    {"GET", "/api/v1/findings", handle_findings, 0, METRICS_READ_ROLES},
+    {"GET", "/api/v1/findings", handle_findings, 0, FINDINGS_READ_ROLES},
 };
 
 const struct module findings_module = {

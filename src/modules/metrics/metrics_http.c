@@ -99,8 +99,8 @@ static int read_all(struct store_conn *c, void *arg, struct err_ctx *ec)
     struct metric_query q;
     int rc;
 
-    if ((rc = metrics_query_init(c, o->req->arena, o->req->principal, o->unit_id, &o->period,
-                                 &o->unit, &q, ec)) < 0)
+    if ((rc = org_metric_query(c, o->req->arena, o->req->principal, o->unit_id, &o->period,
+                               &o->unit, &q, ec)) < 0)
         return rc;
     return metric_evaluate_all(module_metrics(), &q, &o->results, ec);
 }
@@ -141,8 +141,8 @@ static int read_records(struct store_conn *c, void *arg, struct err_ctx *ec)
     struct metric_query q;
     int rc;
 
-    if ((rc = metrics_query_init(c, o->req->arena, o->req->principal, o->unit_id, &o->period,
-                                 &o->unit, &q, ec)) < 0 ||
+    if ((rc = org_metric_query(c, o->req->arena, o->req->principal, o->unit_id, &o->period,
+                               &o->unit, &q, ec)) < 0 ||
         (rc = metric_evaluate(o->metric, &q, &o->value, ec)) < 0)
         return rc;
     return o->metric->records(o->metric, &q, (size_t)o->limit, &o->records, &o->nrecords, &o->more,

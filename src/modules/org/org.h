@@ -233,6 +233,20 @@ struct store;
 int org_demo(struct store *s, const struct demo_params *p, struct err_ctx *ec);
 
 struct metric_query;
+struct metric_period;
+
+/*
+ * Places a metric query (report/metric.h) over the subtree of unit
+ * 'unit_id' (0: p's own unit) and 'period' for p, inside the caller's read:
+ * the unit must exist and be in p's scope, else ERR_NOT_FOUND naming "unit"
+ * (a unit outside scope reads as one that does not exist). *unit gets the
+ * unit; *q is ready for metric_evaluate() and metric_evaluate_all(). It is
+ * org's because a query starts from a unit: every module that evaluates
+ * metrics or findings calls it.
+ */
+int org_metric_query(struct store_conn *c, struct arena *a, const struct principal *p,
+                     int64_t unit_id, const struct metric_period *period, struct unit *unit,
+                     struct metric_query *q, struct err_ctx *ec);
 struct finding_list;
 
 /* The module's findings hook (org_findings.c, report/finding.h): officers

@@ -123,3 +123,25 @@ const struct metric org_metrics[] = {
 
 _Static_assert(ARRAY_SIZE(org_metrics) == ORG_NMETRICS,
                "ORG_NMETRICS (org_http.h) must count org_metrics");
+
+int org_metric_query(struct store_conn *c, struct arena *a, const struct principal *p,
+                     int64_t unit_id, const struct metric_period *period, struct unit *unit,
+                     struct metric_query *q, struct err_ctx *ec)
+{
+    int rc = org_unit_get(c, a, unit_id ? unit_id : p->unit_id, unit, ec);
+
+    if (rc == ERR_NOT_FOUND || (rc == 0 && !access_in_scope(p, unit->path))) {
+        err_clear(ec);
+        return err_set(ec, ERR_NOT_FOUND, "unit", "单位不存在或不在您的权限范围内");
+    }
+    if (rc < 0)
+        return rc;
+    memset(q, 0, sizeof(*q));
+    q->conn = c;
+    q->arena = a;
+    q->principal = p;
+    q->unit_id = unit->id;
+    q->unit_path = unit->path;
+    q->period = *period;
+    return 0;
+}

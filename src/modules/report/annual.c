@@ -8,7 +8,6 @@
 #include "core/json.h"
 #include "core/str.h"
 #include "core/time.h"
-#include "modules/metrics/metrics.h"
 #include "store/store.h"
 
 bool annual_block_valid(const char *block)
@@ -134,7 +133,7 @@ int annual_build(struct store_conn *c, struct arena *a, const struct metric_regi
     if (!reg)
         return err_set(ec, ERR_INTERNAL, "", "指标注册表尚未建立");
     if ((rc = metric_period_year(year, &out->period, ec)) < 0 ||
-        (rc = metrics_query_init(c, a, p, unit_id, &out->period, &out->unit, &q, ec)) < 0 ||
+        (rc = org_metric_query(c, a, p, unit_id, &out->period, &out->unit, &q, ec)) < 0 ||
         (rc = annual_texts_get(c, a, out->unit.id, year, &out->texts, ec)) < 0 ||
         (rc = report_template_load(REPORT_TEMPLATE_ANNUAL, reg, a, &tpl, ec)) < 0)
         return rc;
@@ -310,7 +309,7 @@ int annual_changes(struct store_conn *c, struct arena *a, const struct metric_re
     }
     *out = arena_calloc(a, json_object_size(frozen) + 1, sizeof(**out));
     if ((rc = metric_period_year(v->year, &period, ec)) < 0 ||
-        (rc = metrics_query_init(c, a, p, v->unit_id, &period, &unit, &q, ec)) < 0) {
+        (rc = org_metric_query(c, a, p, v->unit_id, &period, &unit, &q, ec)) < 0) {
         json_decref(frozen);
         return rc;
     }

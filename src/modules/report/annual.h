@@ -128,4 +128,24 @@ int annual_changes(struct store_conn *c, struct arena *a, const struct metric_re
                    const struct principal *p, const struct annual_version *v,
                    struct annual_change **out, size_t *n, struct err_ctx *ec);
 
+struct store;
+struct table;
+
+/*
+ * The statistics workbook of `fazhi report --format xlsx`, inside the
+ * caller's read: one sheet "YYYY年指标" in 't', a row per registered metric
+ * (指标, 指标代码, 计量单位, in name order) and, for the unit 'unit_code' and
+ * then each unit directly below it that lived during the year (in order of
+ * creation), two columns: the year and the year before ("城西街道 2022年",
+ * "城西街道 2021年（上年）"). Counts and sums are exact number cells (sums
+ * with the metric's decimals), rates the percentage with one decimal, "—"
+ * for a rate over nothing. ERR_INVALID naming "--unit" for an unknown code.
+ */
+int annual_workbook(struct store_conn *c, struct arena *a, const struct principal *p,
+                    const char *unit_code, int year, struct table *t, struct err_ctx *ec);
+
+/* annual_workbook() in one read of 's', written as XLSX to 'path'. */
+int annual_workbook_write(struct store *s, const struct principal *p, const char *unit_code,
+                          int year, const char *path, struct err_ctx *ec);
+
 #endif

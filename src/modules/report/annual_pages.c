@@ -21,7 +21,6 @@
 #include "core/arena.h"
 #include "core/str.h"
 #include "core/time.h"
-#include "modules/metrics/metrics.h"
 #include "modules/module.h"
 #include "modules/org/org_pages.h"
 #include "modules/report/annual.h"
@@ -132,7 +131,7 @@ static int read_preview(struct store_conn *c, void *arg, struct err_ctx *ec)
 
     if ((rc = annual_build(c, a, module_metrics(), o->req->principal, o->unit_id, o->year, &o->r,
                            ec)) < 0 ||
-        (rc = metrics_query_init(c, a, o->req->principal, o->r.unit.id, &o->r.period, &u, &q, ec)) <
+        (rc = org_metric_query(c, a, o->req->principal, o->r.unit.id, &o->r.period, &u, &q, ec)) <
             0 ||
         (rc = module_findings(&q, &o->findings, ec)) < 0)
         return rc;
@@ -239,8 +238,8 @@ static int read_download(struct store_conn *c, void *arg, struct err_ctx *ec)
                            o->year, &o->r, ec)) < 0)
         return rc;
     if (o->xlsx)
-        return metrics_workbook(c, o->req->arena, o->req->principal, o->r.unit.code, o->year, o->t,
-                                ec);
+        return annual_workbook(c, o->req->arena, o->req->principal, o->r.unit.code, o->year, o->t,
+                               ec);
     return 0;
 }
 
@@ -352,8 +351,8 @@ static int write_text(struct store_conn *c, void *arg, struct err_ctx *ec)
     int rc;
 
     if ((rc = metric_period_year(o->year, &period, ec)) < 0 ||
-        (rc = metrics_query_init(c, o->req->arena, o->req->principal, o->unit_id, &period, &o->unit,
-                                 &q, ec)) < 0)
+        (rc = org_metric_query(c, o->req->arena, o->req->principal, o->unit_id, &period, &o->unit,
+                               &q, ec)) < 0)
         return rc;
     return annual_text_save(c, o->req->arena, o->req->principal, &o->unit, o->year, o->block,
                             o->text, o->version, ec);
@@ -461,7 +460,7 @@ static int read_version(struct store_conn *c, void *arg, struct err_ctx *ec)
     int rc;
 
     if ((rc = metric_period_year(o->year, &period, ec)) < 0 ||
-        (rc = metrics_query_init(c, a, o->req->principal, o->unit_id, &period, &o->unit, &q, ec)) <
+        (rc = org_metric_query(c, a, o->req->principal, o->unit_id, &period, &o->unit, &q, ec)) <
             0 ||
         (rc = annual_version_get(c, a, o->unit.id, o->year, o->id, &o->v, ec)) < 0)
         return rc;

@@ -1,12 +1,12 @@
 /*
- * metrics_workbook.c - the statistics workbook of `fazhi report --format
+ * annual_workbook.c - the statistics workbook of `fazhi report --format
  * xlsx`: every metric of a year for a unit and the units directly below it,
  * the previous year beside each.
  */
 #include "core/compat.h"
 
 #include "core/arena.h"
-#include "modules/metrics/metrics.h"
+#include "modules/report/annual.h"
 #include "modules/module.h"
 #include "report/table.h"
 #include "store/store.h"
@@ -63,8 +63,8 @@ static void workbook_cell(struct table_sheet *sh, size_t col, const struct metri
         table_set_number(sh, col, v->value, m->kind == METRIC_SUM ? m->scale : 0);
 }
 
-int metrics_workbook(struct store_conn *c, struct arena *a, const struct principal *p,
-                     const char *unit_code, int year, struct table *t, struct err_ctx *ec)
+int annual_workbook(struct store_conn *c, struct arena *a, const struct principal *p,
+                    const char *unit_code, int year, struct table *t, struct err_ctx *ec)
 {
     const struct metric_registry *reg = module_metrics();
     size_t nmetrics = metric_registry_count(reg), nunits, ncols;
@@ -98,9 +98,9 @@ int metrics_workbook(struct store_conn *c, struct arena *a, const struct princip
     for (size_t i = 0; i < nunits; i++) {
         struct metric_query q;
         struct unit u;
-        if ((rc = metrics_query_init(c, a, p, units[i].id, &period, &u, &q, ec)) < 0 ||
+        if ((rc = org_metric_query(c, a, p, units[i].id, &period, &u, &q, ec)) < 0 ||
             (rc = metric_evaluate_all(reg, &q, &cur[i], ec)) < 0 ||
-            (rc = metrics_query_init(c, a, p, units[i].id, &previous, &u, &q, ec)) < 0 ||
+            (rc = org_metric_query(c, a, p, units[i].id, &previous, &u, &q, ec)) < 0 ||
             (rc = metric_evaluate_all(reg, &q, &prev[i], ec)) < 0)
             return rc;
     }
@@ -142,11 +142,11 @@ struct workbook_work {
 static int do_workbook(struct store_conn *c, void *arg, struct err_ctx *ec)
 {
     struct workbook_work *w = arg;
-    return metrics_workbook(c, w->arena, w->p, w->unit_code, w->year, w->t, ec);
+    return annual_workbook(c, w->arena, w->p, w->unit_code, w->year, w->t, ec);
 }
 
-int metrics_workbook_write(struct store *s, const struct principal *p, const char *unit_code,
-                           int year, const char *path, struct err_ctx *ec)
+int annual_workbook_write(struct store *s, const struct principal *p, const char *unit_code,
+                          int year, const char *path, struct err_ctx *ec)
 {
     struct workbook_work w = {p, unit_code, year, table_new(), arena_new()};
     int rc = store_read(s, do_workbook, &w, ec);
