@@ -16,10 +16,15 @@ SHELL := /bin/bash
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libmicrohttpd jansson sqlite3 libsodium xlsxwriter expat md4c pangocairo fontconfig libzip
-TEST_PKGS := cmocka libcurl
+PKGS := libmicrohttpd jansson sqlite3 libsodium xlsxwriter expat md4c pangocairo fontconfig libzip \
+        libqrencode libcurl
+TEST_PKGS := cmocka
 
-WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
+# Tables (routes, metrics, case types) are written positionally and leave
+# trailing members out, which C zero-fills: -Wextra's
+# missing-field-initializers would flag every such row.
+WARN := -std=c11 -Wall -Wextra -Wno-missing-field-initializers -Wshadow -Wstrict-prototypes \
+	-Wformat=2 -Wvla -Werror
 CPPFLAGS += -Isrc -Ibuild/gen
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lpthread -lm

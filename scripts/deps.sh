@@ -10,12 +10,15 @@ set -eu
 # Build toolchain and libraries (see the dependency table in README.md).
 # The report's PDF writer draws with cairo + pango in the Noto CJK faces
 # (fonts-noto-cjk), its DOCX writer zips with libzip; poppler-utils gives
-# the tests pdfinfo, pdffonts and pdftotext.
+# the tests pdfinfo, pdffonts and pdftotext. libqrencode draws the QR code
+# of a resident matter's tracking page.
 pkgs="gcc make pkg-config clang-format
 libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
-libxlsxwriter-dev libexpat1-dev libmd4c-dev libzip-dev
+libxlsxwriter-dev libexpat1-dev libmd4c-dev libzip-dev libqrencode-dev
 libpango1.0-dev libcairo2-dev fonts-noto-cjk
 libcmocka-dev libcurl4-openssl-dev sqlite3 poppler-utils"
+# libcurl4-openssl-dev is needed at run time too: the webhooks' outbound calls
+# (and the API tests' HTTP client).
 
 # Browser tests (tests/browser/): Chromium driven by playwright-core, CJK
 # fonts so that Chinese text renders in the screenshots, unzip to open the
