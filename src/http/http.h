@@ -51,7 +51,17 @@ struct http_route {
     http_handler_fn handler;
     unsigned flags; /* enum http_route_flags */
     unsigned roles; /* enum role bits, any of which admits; 0 = any signed-in caller */
+    /*
+     * The largest body this route accepts, in bytes; 0 = the server's
+     * configured limit (1 MiB by default). A route that takes photos sets
+     * HTTP_MAX_BODY_UPLOAD. A bigger body is answered 413 naming the limit
+     * before the handler runs (at once when Content-Length declares it).
+     */
+    size_t max_body;
 };
+
+/* The body limit of a route that accepts photos (multipart/form-data). */
+#define HTTP_MAX_BODY_UPLOAD ((size_t)26 * 1024 * 1024)
 
 #define HTTP_MAX_PARAMS 8
 
@@ -118,14 +128,46 @@ int http_query_int(const struct http_request *req, const char *name, int64_t min
  */
 int http_json_body(struct http_request *req, json_t **out, struct err_ctx *ec);
 
-/* A parsed application/x-www-form-urlencoded body. */
+/*
+ * A parsed form: application/x-www-form-urlencoded or multipart/form-data
+ * (RFC 7578), the same to a handler. Text fields of either are clean UTF-8,
+ * NUL-terminated; the files of a multipart form stay in the request's body.
+ */
 struct http_form;
 
-/* Parses the body as a form; ERR_MEDIA_TYPE for another content type. */
+/* One uploaded file: a part of a multipart form that carried a filename. */
+struct http_file {
+    const char *name;     /* the form field */
+    const char *filename; /* as the client sent it (clean UTF-8, may be ""); never a path to use */
+    const char *content_type;  /* as declared by the client ("application/octet-stream" when
+                                  absent): not to be trusted, see media_image_type() */
+    const unsigned char *data; /* in the request's arena */
+    size_t len;
+};
+
+/*
+ * Parses the body as a form: application/x-www-form-urlencoded or
+ * multipart/form-data. ERR_MEDIA_TYPE for another content type;
+ * ERR_BAD_REQUEST for a malformed body (a multipart one without a valid
+ * boundary, truncated, with too many parts) or a text field that is not clean
+ * UTF-8, naming the field. The form is parsed once and kept for later calls.
+ */
 int http_form_body(struct http_request *req, struct http_form **out, struct err_ctx *ec);
 
-/* A form field (the first of that name), or NULL. */
+/* A text field (the first of that name), or NULL; file parts are not text fields. */
 const char *http_form_get(const struct http_form *f, const char *name);
+
+/* Every value of a text field that repeats ("attribute[kind][]=a&...=b"),
+ * in order, as an array in the arena; returns how many. */
+size_t http_form_get_all(const struct http_form *f, struct arena *a, const char *name,
+                         const char ***out);
+
+/*
+ * The files of field 'name', in the order they were sent: *out points at
+ * an array of that many (NULL when none). A file input left empty (an empty
+ * filename and no bytes: what a browser sends for it) is not a file.
+ */
+size_t http_form_files(const struct http_form *f, const char *name, const struct http_file **out);
 
 /* ---- replying ---- */
 

@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 
 #include "http/parse.h"
+#include "http/router.h"
 #include "http/server.h"
 
 struct router;
@@ -27,7 +28,9 @@ struct http_header_item {
 };
 
 struct http_form {
-    struct parse_pairs pairs;
+    struct parse_pairs pairs; /* text fields */
+    struct http_file *files;  /* file parts, those of one name together, each name's in order */
+    size_t nfiles;
 };
 
 struct http_ctx {
@@ -46,11 +49,19 @@ struct http_ctx {
     json_t *json;           /* parsed body, once asked for */
     struct principal principal;
 
+    /* The route, looked up when the headers are in (for its body limit). */
+    int match_rc; /* 0, ERR_NOT_FOUND or ERR_METHOD */
+    struct router_match match;
+    char allow[ROUTER_ALLOW_MAX]; /* for 405 */
+    size_t max_body;              /* the route's limit, or the server's */
+
     /* Upload. */
     char *body_buf;
     size_t body_cap;
-    uint64_t discarded; /* bytes dropped after the body went over the limit */
+    uint64_t discarded;   /* bytes dropped after the body went over the limit */
+    size_t body_reserved; /* of the server's body budget */
     bool too_large;
+    bool over_budget; /* too_large because the budget was spent: 503, not 413 */
 
     /* Reply. */
     bool has_reply;

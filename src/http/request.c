@@ -1,6 +1,7 @@
 /*
  * request.c - what a handler reads of a request: parameters, headers,
- * cookies, query arguments, JSON and form bodies.
+ * cookies, query arguments, JSON and form bodies (urlencoded or multipart,
+ * with their files).
  *
  * Headers come straight from libmicrohttpd (case-insensitive lookup in the
  * connection's own memory). The Cookie header is parsed on first use, the
@@ -137,9 +138,69 @@ int http_json_body(struct http_request *req, json_t **out, struct err_ctx *ec)
     return 0;
 }
 
+/*
+ * Fills f from a multipart body: text parts become pairs (the parser has
+ * checked and copied them), file parts files, grouped by name so that
+ * http_form_files() can hand out one array per field. A file input left
+ * empty (filename "" and no bytes) is dropped.
+ */
+static int form_from_multipart(struct http_request *req, struct http_form *f, struct err_ctx *ec)
+{
+    char boundary[PARSE_BOUNDARY_MAX + 1];
+    struct parse_parts parts;
+    size_t nfiles = 0;
+    int rc;
+
+    if (parse_multipart_boundary(http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE), boundary,
+                                 sizeof(boundary)) < 0)
+        return err_set(ec, ERR_BAD_REQUEST, NULL, "multipart 表单缺少有效的边界（boundary）");
+    if ((rc = parse_multipart(req->arena, req->body, req->body_len, boundary, &parts, ec)) < 0)
+        return rc;
+    f->pairs.items =
+        arena_calloc(req->arena, parts.count ? parts.count : 1, sizeof(*f->pairs.items));
+    f->files = arena_calloc(req->arena, parts.count ? parts.count : 1, sizeof(*f->files));
+    for (size_t i = 0; i < parts.count; i++) {
+        const struct parse_part *p = &parts.items[i];
+        if (!p->filename) {
+            struct parse_pair *pair = &f->pairs.items[f->pairs.count++];
+            pair->name = p->name;
+            pair->name_len = strlen(p->name);
+            pair->value = p->data;
+            pair->value_len = p->len;
+        } else if (p->filename[0] || p->len) {
+            nfiles++;
+        }
+    }
+    /* Each name's files in order, the names in order of first appearance. */
+    for (size_t i = 0; i < parts.count && f->nfiles < nfiles; i++) {
+        const struct parse_part *p = &parts.items[i];
+        bool seen = false;
+        if (!p->filename || (!p->filename[0] && !p->len))
+            continue;
+        for (size_t k = 0; k < f->nfiles && !seen; k++)
+            seen = strcmp(f->files[k].name, p->name) == 0;
+        if (seen)
+            continue;
+        for (size_t j = i; j < parts.count; j++) {
+            const struct parse_part *q = &parts.items[j];
+            if (!q->filename || (!q->filename[0] && !q->len) || strcmp(q->name, p->name) != 0)
+                continue;
+            f->files[f->nfiles++] = (struct http_file){
+                .name = q->name,
+                .filename = q->filename,
+                .content_type = q->content_type ? q->content_type : "application/octet-stream",
+                .data = (const unsigned char *)q->data,
+                .len = q->len,
+            };
+        }
+    }
+    return 0;
+}
+
 int http_form_body(struct http_request *req, struct http_form **out, struct err_ctx *ec)
 {
     struct http_ctx *ctx = http_ctx_of(req);
+    const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
     struct http_form *f;
     int rc;
 
@@ -148,12 +209,16 @@ int http_form_body(struct http_request *req, struct http_form **out, struct err_
         *out = ctx->form;
         return 0;
     }
-    if (!parse_media_type_is(http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE),
-                             "application/x-www-form-urlencoded"))
-        return err_set(ec, ERR_MEDIA_TYPE, NULL,
-                       "请求体应为表单（Content-Type: application/x-www-form-urlencoded）");
     f = arena_zalloc(req->arena, sizeof(*f));
-    if ((rc = parse_urlencoded(req->arena, req->body, req->body_len, &f->pairs, ec)) < 0)
+    if (parse_media_type_is(ct, "application/x-www-form-urlencoded"))
+        rc = parse_urlencoded(req->arena, req->body, req->body_len, &f->pairs, ec);
+    else if (parse_media_type_is(ct, "multipart/form-data"))
+        rc = form_from_multipart(req, f, ec);
+    else
+        return err_set(ec, ERR_MEDIA_TYPE, NULL,
+                       "请求体应为表单（Content-Type: application/x-www-form-urlencoded 或 "
+                       "multipart/form-data）");
+    if (rc < 0)
         return rc;
     if (ctx)
         ctx->form = f;
@@ -164,4 +229,39 @@ int http_form_body(struct http_request *req, struct http_form **out, struct err_
 const char *http_form_get(const struct http_form *f, const char *name)
 {
     return f ? parse_pairs_get(&f->pairs, name) : NULL;
+}
+
+size_t http_form_get_all(const struct http_form *f, struct arena *a, const char *name,
+                         const char ***out)
+{
+    size_t n = 0;
+
+    *out = NULL;
+    for (size_t i = 0; f && i < f->pairs.count; i++)
+        n += strcmp(f->pairs.items[i].name, name) == 0;
+    if (n == 0)
+        return 0;
+    *out = arena_calloc(a, n, sizeof(**out));
+    n = 0;
+    for (size_t i = 0; i < f->pairs.count; i++)
+        if (strcmp(f->pairs.items[i].name, name) == 0)
+            (*out)[n++] = f->pairs.items[i].value;
+    return n;
+}
+
+size_t http_form_files(const struct http_form *f, const char *name, const struct http_file **out)
+{
+    size_t first, n = 0;
+
+    *out = NULL;
+    if (!f)
+        return 0;
+    for (first = 0; first < f->nfiles; first++)
+        if (strcmp(f->files[first].name, name) == 0)
+            break;
+    while (first + n < f->nfiles && strcmp(f->files[first + n].name, name) == 0)
+        n++;
+    if (n)
+        *out = &f->files[first];
+    return n;
 }

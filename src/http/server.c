@@ -6,13 +6,15 @@
  *   on_uri        the request line arrived: create the arena and context
  *                 (the raw URI is only visible here; we split path and query
  *                 ourselves and keep libmicrohttpd from decoding either);
- *   on_request #1 headers are in: remember method, peer, TLS; answer 413 at
+ *   on_request #1 headers are in: remember method, peer, TLS; look the
+ *                 route up (its max_body is the body limit); answer 413 at
  *                 once if Content-Length is over the limit. Nothing else is
  *                 queued on this call, because a reply queued on the first
- *                 call loses keep-alive (measured with 0.9.75);
+ *                 call loses keep-alive (measured with 0.9.75): a 404 or 405
+ *                 waits for the last call like any other reply;
  *   on_request #n body pieces: copy up to the limit, drop the rest;
- *   on_request #last route, authenticate, check roles and CSRF, run the
- *                 handler, queue the reply;
+ *   on_request #last answer 404/405, authenticate, check roles and CSRF,
+ *                 run the handler, queue the reply;
  *   on_completed  log one line and free the arena.
  *
  * The daemon runs an epoll thread pool; each I/O thread owns its
@@ -38,6 +40,7 @@
 #include "store/store.h"
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -60,6 +63,15 @@
    before hanging up instead of answering 413. */
 #define DISCARD_LIMIT (8 * 1024 * 1024)
 
+/*
+ * Request bodies are buffered whole before the handler runs, and a route
+ * that takes photos accepts 26 MiB from anyone: without a bound, a few
+ * hundred slow anonymous uploads would hold gigabytes. All bodies being
+ * read share this budget; a body that does not fit is answered 503 (try
+ * again later) without being read.
+ */
+#define DEFAULT_BODY_BUDGET ((size_t)512 * 1024 * 1024)
+
 /* Blocking workers: enough that many writes wait for one group commit. */
 #define DEFAULT_WORKERS 64
 #define WORKER_STACK    (1024 * 1024)
@@ -81,8 +93,26 @@ struct http_server {
     http_page_error_fn page_error;
     char *version;
     size_t max_body;
+    size_t body_budget;
+    _Atomic size_t body_bytes; /* buffered by requests in flight, within body_budget */
     unsigned port;
 };
+
+/* Reserves room for a body of 'bytes' in all (what ctx reserved counts);
+ * false when the budget is spent. */
+static bool body_reserve(struct http_ctx *ctx, size_t bytes)
+{
+    size_t extra = bytes > ctx->body_reserved ? bytes - ctx->body_reserved : 0;
+
+    if (extra == 0)
+        return true;
+    if (atomic_fetch_add(&ctx->srv->body_bytes, extra) + extra > ctx->srv->body_budget) {
+        atomic_fetch_sub(&ctx->srv->body_bytes, extra);
+        return false;
+    }
+    ctx->body_reserved = bytes;
+    return true;
+}
 
 /* The last message libmicrohttpd logged in this thread: why a start failed. */
 static _Thread_local char last_mhd_error[256];
@@ -181,19 +211,22 @@ static bool method_is_safe(const char *m)
 /*
  * The CSRF token of the session must come back in the X-CSRF-Token header
  * (scripts) or, for a form posted by a page without JavaScript, in its
- * csrf_token field. Compared in constant time.
+ * csrf_token field (urlencoded or multipart). Compared in constant time.
  */
 static bool csrf_ok(struct http_ctx *ctx)
 {
     struct http_request *req = &ctx->req;
     const char *want = req->principal->csrf_token;
     const char *got = http_header(req, "X-CSRF-Token");
+    const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
     size_t n = strnlen(want, sizeof(req->principal->csrf_token));
 
     if (n == 0 || n == sizeof(req->principal->csrf_token))
         return false;
-    if (!got && parse_media_type_is(http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE),
-                                    "application/x-www-form-urlencoded")) {
+    if (!got && (parse_media_type_is(ct, "application/x-www-form-urlencoded") ||
+                 parse_media_type_is(ct, "multipart/form-data"))) {
+        /* Parsed once: the handler gets the same form. A malformed one
+           has no token, so the request is refused here. */
         struct http_form *f;
         struct err_ctx fec;
         err_clear(&fec);
@@ -215,14 +248,11 @@ static void dispatch(struct http_ctx *ctx)
 {
     struct http_request *req = &ctx->req;
     const struct http_route *route;
-    struct router_match m;
-    char allow[ROUTER_ALLOW_MAX];
+    const struct router_match *m = &ctx->match; /* looked up by request_begin() */
     struct err_ctx ec;
-    int rc;
+    int rc = ctx->match_rc;
 
     err_clear(&ec);
-    rc = router_match(ctx->srv->router, req->arena, req->method, req->path, &m, allow,
-                      sizeof(allow));
     if (rc < 0) {
         err_set(&ec, (enum err)rc, NULL, NULL);
         if (rc == ERR_NOT_FOUND && is_page_path(req->path) && ctx->srv->page_error) {
@@ -236,14 +266,14 @@ static void dispatch(struct http_ctx *ctx)
             if (ctx->srv->page_error(req, &pec) == 0)
                 return;
         }
-        response_error(ctx, &ec, allow);
+        response_error(ctx, &ec, ctx->allow);
         return;
     }
-    route = m.route;
-    req->nparams = m.nparams;
-    for (size_t i = 0; i < m.nparams; i++) {
-        req->param_names[i] = m.names[i];
-        req->param_values[i] = m.values[i];
+    route = m->route;
+    req->nparams = m->nparams;
+    for (size_t i = 0; i < m->nparams; i++) {
+        req->param_names[i] = m->names[i];
+        req->param_values[i] = m->values[i];
     }
     if (request_parse_query(ctx, &ec) < 0 || authenticate(ctx, route, &ec) < 0)
         goto fail;
@@ -384,24 +414,38 @@ static enum MHD_Result request_begin(struct http_ctx *ctx, const char *method)
     req->client_ip = client_ip(ctx->conn, req->arena);
     proto = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
     req->secure = proto && strcasecmp(proto, "https") == 0;
+    /* The route decides the body limit, so it is found before the body is
+       read; a 404 or 405 is only answered on the last call (see above). */
+    ctx->match_rc = router_match(ctx->srv->router, req->arena, req->method, req->path, &ctx->match,
+                                 ctx->allow, sizeof(ctx->allow));
+    ctx->max_body = ctx->srv->max_body;
+    if (ctx->match_rc == 0 && ctx->match.route->max_body)
+        ctx->max_body = ctx->match.route->max_body;
     cl = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && str_to_int64(cl, 0, INT64_MAX, &declared) == 0) {
         /* A body over the limit is read and dropped, then answered 413: a
            reply sent while the client is still uploading can reach it as a
            connection reset instead. Only a body too big to read through
            is refused at once. */
-        if ((uint64_t)declared > ctx->srv->max_body && (uint64_t)declared <= DISCARD_LIMIT) {
+        if ((uint64_t)declared > ctx->max_body && (uint64_t)declared <= DISCARD_LIMIT) {
             ctx->too_large = true;
-        } else if ((uint64_t)declared > ctx->srv->max_body) {
+        } else if ((uint64_t)declared > ctx->max_body) {
             /* Answer before reading the body; libmicrohttpd closes the
                connection after this reply, which is what we want. */
             struct err_ctx ec;
             err_clear(&ec);
-            err_set(&ec, ERR_TOO_LARGE, NULL, "请求体超过 %zu 字节的上限", ctx->srv->max_body);
+            err_set(&ec, ERR_TOO_LARGE, NULL, "请求体超过 %zu 字节的上限", ctx->max_body);
             response_error(ctx, &ec, NULL);
             return response_queue(ctx);
         }
         if (declared > 0 && !ctx->too_large) {
+            if (!body_reserve(ctx, (size_t)declared + 1)) {
+                struct err_ctx ec;
+                err_clear(&ec);
+                err_set(&ec, ERR_UNAVAILABLE, NULL, "服务器正忙，请稍后再试");
+                response_error(ctx, &ec, NULL);
+                return response_queue(ctx);
+            }
             ctx->body_cap = (size_t)declared + 1;
             ctx->body_buf = arena_alloc(req->arena, ctx->body_cap);
         }
@@ -412,7 +456,7 @@ static enum MHD_Result request_begin(struct http_ctx *ctx, const char *method)
 static enum MHD_Result request_body(struct http_ctx *ctx, const char *data, size_t n)
 {
     struct http_request *req = &ctx->req;
-    size_t max = ctx->srv->max_body;
+    size_t max = ctx->max_body;
 
     if (ctx->too_large || n > max - req->body_len) {
         ctx->too_large = true;
@@ -427,6 +471,12 @@ static enum MHD_Result request_body(struct http_ctx *ctx, const char *data, size
             cap *= 2;
         if (cap > max + 1)
             cap = max + 1;
+        if (!body_reserve(ctx, cap)) {
+            ctx->over_budget = true; /* read and dropped, then answered 503 */
+            ctx->too_large = true;
+            ctx->discarded += n;
+            return MHD_YES;
+        }
         buf = arena_alloc(req->arena, cap);
         if (req->body_len)
             memcpy(buf, ctx->body_buf, req->body_len);
@@ -566,7 +616,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (ctx->too_large) {
         struct err_ctx ec;
         err_clear(&ec);
-        err_set(&ec, ERR_TOO_LARGE, NULL, "请求体超过 %zu 字节的上限", ctx->srv->max_body);
+        if (ctx->over_budget)
+            err_set(&ec, ERR_UNAVAILABLE, NULL, "服务器正忙，请稍后再试");
+        else
+            err_set(&ec, ERR_TOO_LARGE, NULL, "请求体超过 %zu 字节的上限", ctx->max_body);
         response_error(ctx, &ec, NULL);
     } else {
         if (!method_is_safe(ctx->req.method) && offload(ctx))
@@ -639,6 +692,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                  (long long)(time_mono_us() - ctx->start_us), user, termination_name(toe));
     }
     response_reset(ctx); /* a reply never queued (the client left) */
+    if (ctx->body_reserved)
+        atomic_fetch_sub(&ctx->srv->body_bytes, ctx->body_reserved);
     arena_free(ctx->req.arena);
 }
 
@@ -779,6 +834,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     srv->auth = cfg->auth;
     srv->page_error = cfg->page_error;
     srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+    srv->body_budget = cfg->body_budget ? cfg->body_budget : DEFAULT_BODY_BUDGET;
     srv->version = strdup(cfg->version ? cfg->version : "");
     srv->router = router_new();
     if (!srv->version) {

@@ -42,6 +42,8 @@ struct http_server_config {
     int threads;              /* I/O threads of the epoll pool (default: cores) */
     int workers;              /* threads for requests that may block, i.e. writes (default 64) */
     size_t max_body;          /* largest accepted body in bytes (default 1 MiB) */
+    size_t body_budget;       /* bytes all bodies being read may hold at once (512 MiB);
+                                 a body that does not fit is answered 503 unread */
     unsigned timeout_s;       /* idle connection timeout (default 30) */
     unsigned max_connections; /* default 4096 */
     const char *version;      /* reported by /healthz */
