@@ -115,3 +115,16 @@ void access_actor(const struct principal *p, char *buf, size_t size)
     else
         snprintf(buf, size, "token:%lld", (long long)p->token_id);
 }
+
+int access_require_root_admin(const struct principal *p, const char *what, struct err_ctx *ec)
+{
+    const char *path = p ? p->unit_path : "";
+    const char *second = *path ? strchr(path + 1, '/') : NULL;
+    int rc = access_require(p, ROLE_ADMIN, NULL, ec);
+
+    if (rc < 0)
+        return rc;
+    if (strcmp(path, "/") != 0 && !(second && second[1] == '\0'))
+        return err_set(ec, ERR_FORBIDDEN, NULL, "只有根单位的系统管理员可以%s", what);
+    return 0;
+}

@@ -83,6 +83,13 @@ int access_require(const struct principal *p, unsigned any_of, const char *unit_
                    struct err_ctx *ec);
 
 /*
+ * access_require() for what only an administrator of the whole deployment
+ * may do (catalogs, webhooks): ROLE_ADMIN placed at a root unit ("/N/"), or
+ * the CLI ("/"). ERR_FORBIDDEN otherwise: "只有根单位的系统管理员可以<what>".
+ */
+int access_require_root_admin(const struct principal *p, const char *what, struct err_ctx *ec);
+
+/*
  * True when p may see personal identity numbers and phone numbers in full
  * (resident ID, unified social credit code of a person's business, phone).
  * The rule: admin, officer and mediator do - officers and mediators serve

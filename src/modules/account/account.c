@@ -4,6 +4,7 @@
 #include "core/compat.h"
 #include "modules/account/account.h"
 #include "core/arena.h"
+#include "core/limiter.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -102,101 +103,12 @@ int account_password_hash(const char *password, const char *field, char *out, st
  * Failed-login limiter
  * ================================================================ */
 
-#define LIMIT_SLOTS     4096
 #define LIMIT_WINDOW_MS (15LL * 60 * 1000)
 #define LIMIT_LOCK_MS   (15LL * 60 * 1000)
 #define LIMIT_ACCOUNT   5
 #define LIMIT_ADDRESS   20
 
-struct limit_slot {
-    uint64_t key; /* hash of "u:login" or "a:address"; 0 = free */
-    int64_t window_start_ms;
-    int64_t locked_until_ms;
-    int failures;
-};
-
-static struct limit_slot limit_slots[LIMIT_SLOTS];
-static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static uint64_t limit_key(char kind, const char *s)
-{
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_state st;
-    uint64_t k;
-
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const unsigned char *)&kind, 1);
-    crypto_hash_sha256_update(&st, (const unsigned char *)s, strlen(s));
-    crypto_hash_sha256_final(&st, h);
-    memcpy(&k, h, sizeof(k));
-    return k ? k : 1;
-}
-
-/* The slot of 'key', claiming the stalest of a few candidates when absent.
- * Called with limit_lock held. */
-static struct limit_slot *limit_slot(uint64_t key, int64_t now)
-{
-    struct limit_slot *victim = NULL;
-
-    for (size_t i = 0; i < 8; i++) {
-        struct limit_slot *s = &limit_slots[(key + i) % LIMIT_SLOTS];
-        if (s->key == key)
-            return s;
-        if (!victim || (s->key == 0 && victim->key != 0) ||
-            (s->key != 0 && victim->key != 0 && s->locked_until_ms <= now &&
-             s->window_start_ms < victim->window_start_ms))
-            victim = s;
-    }
-    *victim = (struct limit_slot){key, now, 0, 0};
-    return victim;
-}
-
-/*
- * True while 'key' is locked. A lock set before 'changed_at_ms' (the last
- * time an administrator changed the account, e.g. reset its password) is
- * lifted: the CLI and other instances cannot reach these counters, but they
- * can change the account.
- */
-static bool limit_locked(uint64_t key, int64_t now, int64_t changed_at_ms)
-{
-    struct limit_slot *s;
-    bool locked;
-
-    pthread_mutex_lock(&limit_lock);
-    s = limit_slot(key, now);
-    if (s->locked_until_ms > now && s->locked_until_ms - LIMIT_LOCK_MS < changed_at_ms) {
-        s->locked_until_ms = 0;
-        s->failures = 0;
-        s->window_start_ms = now;
-    }
-    locked = s->locked_until_ms > now;
-    pthread_mutex_unlock(&limit_lock);
-    return locked;
-}
-
-static void limit_fail(uint64_t key, int max, int64_t now)
-{
-    struct limit_slot *s;
-
-    pthread_mutex_lock(&limit_lock);
-    s = limit_slot(key, now);
-    if (now - s->window_start_ms > LIMIT_WINDOW_MS) {
-        s->window_start_ms = now;
-        s->failures = 0;
-    }
-    if (++s->failures >= max)
-        s->locked_until_ms = now + LIMIT_LOCK_MS;
-    pthread_mutex_unlock(&limit_lock);
-}
-
-static void limit_clear(uint64_t key, int64_t now)
-{
-    pthread_mutex_lock(&limit_lock);
-    struct limit_slot *s = limit_slot(key, now);
-    s->failures = 0;
-    s->locked_until_ms = 0;
-    pthread_mutex_unlock(&limit_lock);
-}
+static struct limiter login_limiter = LIMITER_INIT(LIMIT_WINDOW_MS, LIMIT_LOCK_MS);
 
 /* ================================================================
  * Users
@@ -567,17 +479,17 @@ int account_login(struct store *s, struct arena *a, const char *login, const cha
                   const char *client_ip, struct login_result *out, struct err_ctx *ec)
 {
     struct login_lookup l = {.arena = a, .login = login};
-    uint64_t account_key = limit_key('u', login), address_key = limit_key('a', client_ip);
+    uint64_t account_key = limiter_key('u', login), address_key = limiter_key('a', client_ip);
     int64_t now = time_now_ms();
     bool ok;
     int rc;
 
-    if (limit_locked(address_key, now, 0))
+    if (limiter_locked(&login_limiter, address_key, now, 0))
         goto locked;
     rc = store_read(s, lookup_for_login, &l, ec);
     if (rc < 0)
         return rc;
-    if (limit_locked(account_key, now, l.found ? l.user.updated_at_ms : 0))
+    if (limiter_locked(&login_limiter, account_key, now, l.found ? l.user.updated_at_ms : 0))
         goto locked;
     if (l.found) {
         ok = password_verify(l.hash, password) == 0 && !l.user.disabled;
@@ -589,12 +501,12 @@ int account_login(struct store *s, struct arena *a, const char *login, const cha
         ok = false;
     }
     if (!ok) {
-        limit_fail(account_key, LIMIT_ACCOUNT, now);
-        limit_fail(address_key, LIMIT_ADDRESS, now);
+        limiter_fail(&login_limiter, account_key, LIMIT_ACCOUNT, now);
+        limiter_fail(&login_limiter, address_key, LIMIT_ADDRESS, now);
         log_warn("account: failed login: login=%s ip=%s", login, client_ip);
         return err_set(ec, ERR_UNAUTHENTICATED, "password", "用户名或密码错误");
     }
-    limit_clear(account_key, now);
+    limiter_clear(&login_limiter, account_key, now);
 
     out->user = l.user;
     random_token("", out->token, sizeof(out->token));

@@ -917,21 +917,6 @@ out:
     return rc;
 }
 
-/* Callers of the catalog API must administer the whole deployment: an
- * administrator placed at a root unit ("/N/"). */
-static int require_catalog_admin(const struct principal *p, struct err_ctx *ec)
-{
-    const char *path = p ? p->unit_path : "";
-    const char *second = *path ? strchr(path + 1, '/') : NULL;
-    int rc = access_require(p, ROLE_ADMIN, NULL, ec);
-
-    if (rc < 0)
-        return rc;
-    if (strcmp(path, "/") != 0 && !(second && second[1] == '\0'))
-        return err_set(ec, ERR_FORBIDDEN, NULL, "只有根单位的系统管理员可以修改台账种类目录");
-    return 0;
-}
-
 static int kind_event(struct store_conn *c, struct arena *a, const struct principal *p,
                       const char *type, const struct ledger_kind *k, struct err_ctx *ec)
 {
@@ -949,7 +934,7 @@ int ledger_kind_create(struct store_conn *c, struct arena *a, const struct princ
     char actor[ACTOR_MAX];
     int rc;
 
-    if ((rc = require_catalog_admin(p, ec)) < 0)
+    if ((rc = access_require_root_admin(p, "修改台账种类目录", ec)) < 0)
         return rc;
     rc = kind_insert(c, a, in, "admin", time_now_ms(), ec);
     if (rc == ERR_CONFLICT) {
@@ -986,7 +971,7 @@ int ledger_kind_update(struct store_conn *c, struct arena *a, const struct princ
     char actor[ACTOR_MAX];
     int rc;
 
-    if ((rc = require_catalog_admin(p, ec)) < 0 ||
+    if ((rc = access_require_root_admin(p, "修改台账种类目录", ec)) < 0 ||
         (rc = ledger_kind_get(c, a, in->code, "code", &before, ec)) < 0)
         return rc;
     if (expected_version > 0 && expected_version != before.version)
