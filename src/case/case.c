@@ -44,7 +44,8 @@ int case_type_check(const struct case_type *t, struct err_ctx *ec)
             return err_set(ec, ERR_INTERNAL, NULL, "案件类型 %s：状态 %s 重复", t->code, s->code);
     }
     for (const struct case_transition *x = t->transitions; x->name; x++) {
-        if (!x->label || !case_state_find(t, x->to) || (x->from && !case_state_find(t, x->from)))
+        if (!x->label || !case_state_find(t, x->to) || (x->from && !case_state_find(t, x->from)) ||
+            (!x->from && x->unit_field))
             return err_set(ec, ERR_INTERNAL, NULL, "案件类型 %s：操作 %s 的状态未定义", t->code,
                            x->name);
         /* A name may repeat with other 'from' states, never with the same. */
@@ -160,10 +161,18 @@ static int add_days(enum case_days kind, struct date from, int n, struct date *o
     return calendar_add_days(cal, from, n, out, ec);
 }
 
+/* The rule's number of days for a case with 'data': see days_field. */
+static int rule_days(const struct case_deadline *r, json_t *data)
+{
+    json_t *v = r->days_field && data ? json_object_get(data, r->days_field) : NULL;
+    json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+    return n >= 1 && n <= 366 ? (int)n : r->days;
+}
+
 /* The due date after taking x at 'today': *due (buffer of TIME_DATE_LEN,
  * "" for none) and *extended are updated in place. */
 static int next_due(const struct case_type *t, const struct case_transition *x, struct date today,
-                    char *due, bool *extended, struct err_ctx *ec)
+                    json_t *data, char *due, bool *extended, struct err_ctx *ec)
 {
     const struct case_state *to = case_state_find(t, x->to);
     struct date d;
@@ -183,7 +192,7 @@ static int next_due(const struct case_type *t, const struct case_transition *x, 
             *extended = true;
         }
         if (strcmp(r->start, x->name) == 0) {
-            if ((rc = add_days(r->kind, today, r->days, &d, ec)) < 0)
+            if ((rc = add_days(r->kind, today, rule_days(r, data), &d, ec)) < 0)
                 return rc;
             date_format(&d, due, TIME_DATE_LEN);
             *extended = false;
@@ -411,6 +420,33 @@ static int record(struct store_conn *c, struct arena *a, const struct case_actor
     return rc;
 }
 
+/* The unit a transition with unit_field moves the case to: an open unit in
+ * p's scope, else ERR_INVALID naming the field. */
+static int move_target(struct store_conn *c, struct arena *a, const struct principal *p,
+                       json_t *fields, const char *field, int64_t *unit_id, const char **unit_path,
+                       struct err_ctx *ec)
+{
+    json_t *v = fields ? json_object_get(fields, field) : NULL;
+    struct store_stmt *st;
+    int rc;
+
+    if (!json_is_integer(v) || json_integer_value(v) <= 0)
+        return err_set(ec, ERR_INVALID, field, "请选择单位");
+    rc = store_query(c, &st, ec, "SELECT path FROM units WHERE id = $1 AND closed_on IS NULL", "i",
+                     (int64_t)json_integer_value(v));
+    if (rc < 0)
+        return rc;
+    rc = store_step(st, ec);
+    if (rc == 1 && access_in_scope(p, store_col_text(st, 0))) {
+        *unit_id = (int64_t)json_integer_value(v);
+        *unit_path = arena_strdup(a, store_col_text(st, 0));
+    } else if (rc >= 0) {
+        rc = err_set(ec, ERR_INVALID, field, "单位不存在或不在您的权限范围内");
+    }
+    store_done(st);
+    return rc < 0 ? rc : 0;
+}
+
 int case_open(struct store_conn *c, struct arena *a, const struct case_actor *who,
               const struct case_type *t, int64_t unit_id, const char *unit_path,
               const char *transition, json_t *fields, const char *note, int64_t *id,
@@ -435,7 +471,7 @@ int case_open(struct store_conn *c, struct arena *a, const struct case_actor *wh
     if ((rc = check_actor(who, x, fields, ec)) < 0)
         return rc;
     now = who->now_ms ? who->now_ms : time_now_ms();
-    if ((rc = next_due(t, x, date_of_instant(now), due, &extended, ec)) < 0)
+    if ((rc = next_due(t, x, date_of_instant(now), fields, due, &extended, ec)) < 0)
         return rc;
     to = case_state_find(t, x->to);
     data = fields ? json_deep_copy(fields) : json_object();
@@ -469,7 +505,8 @@ int case_take(struct store_conn *c, struct arena *a, const struct case_actor *wh
     struct case_rec cur;
     char due[TIME_DATE_LEN] = "";
     bool extended;
-    int64_t now;
+    int64_t now, unit_id;
+    const char *unit_path;
     json_t *data, *before, *after;
     const char *data_text;
     int rc;
@@ -478,6 +515,8 @@ int case_take(struct store_conn *c, struct arena *a, const struct case_actor *wh
         return err_set(ec, ERR_BAD_REQUEST, NULL, "请求内容应为 JSON 对象");
     if ((rc = case_get(c, a, who ? who->p : NULL, id, &cur, ec)) < 0)
         return rc;
+    unit_id = cur.unit_id;
+    unit_path = cur.unit_path;
     if (strcmp(cur.type, t->code) != 0)
         return err_set(ec, ERR_NOT_FOUND, NULL, "案件不存在");
     if (!transition || !case_transition_find(t, transition))
@@ -490,13 +529,13 @@ int case_take(struct store_conn *c, struct arena *a, const struct case_actor *wh
         return err_set(ec, ERR_CONFLICT, "version", "案件已被他人修改，请刷新后重试");
     if ((rc = check_actor(who, x, fields, ec)) < 0)
         return rc;
+    if (x->unit_field &&
+        (rc = move_target(c, a, who->p, fields, x->unit_field, &unit_id, &unit_path, ec)) < 0)
+        return rc;
     now = who->now_ms ? who->now_ms : time_now_ms();
     if (cur.due_on)
         snprintf(due, sizeof(due), "%s", cur.due_on);
     extended = cur.extended;
-    if ((rc = next_due(t, x, date_of_instant(now), due, &extended, ec)) < 0)
-        return rc;
-    to = case_state_find(t, x->to);
 
     data = json_loads(cur.data, 0, NULL);
     if (!json_is_object(data)) {
@@ -505,15 +544,19 @@ int case_take(struct store_conn *c, struct arena *a, const struct case_actor *wh
     }
     if (fields)
         json_object_update(data, fields);
+    rc = next_due(t, x, date_of_instant(now), data, due, &extended, ec);
     data_text = json_dump_arena(a, data);
     json_decref(data);
+    if (rc < 0)
+        return rc;
+    to = case_state_find(t, x->to);
     rc = store_exec(c, ec,
                     "UPDATE cases SET state = $1, due_on = $2, extended = $3, data = $4, "
                     "closed_at_ms = $5, overdue_notified = CASE WHEN due_on = $2 THEN "
-                    "overdue_notified ELSE 0 END, version = version + 1 "
+                    "overdue_notified ELSE 0 END, unit_id = $8, version = version + 1 "
                     "WHERE id = $6 AND version = $7",
-                    "ttitnii", x->to, due[0] ? due : NULL, (int64_t)extended, data_text, id,
-                    cur.version);
+                    "ttitniii", x->to, due[0] ? due : NULL, (int64_t)extended, data_text, id,
+                    cur.version, unit_id);
     if (rc == 0)
         return err_set(ec, ERR_CONFLICT, "version", "案件已被他人修改，请刷新后重试");
     if (rc < 0)
@@ -524,8 +567,8 @@ int case_take(struct store_conn *c, struct arena *a, const struct case_actor *wh
         return rc;
     before = snapshot(cur.state, cur.due_on, cur.extended, cur.version);
     after = snapshot(x->to, due[0] ? due : NULL, extended, cur.version + 1);
-    rc = record(c, a, who, t, x, id, cur.unit_id, cur.unit_path, cur.state, before, after, fields,
-                note, now, ec);
+    rc = record(c, a, who, t, x, id, unit_id, unit_path, cur.state, before, after, fields, note,
+                now, ec);
     json_decref(before);
     json_decref(after);
     if (rc < 0)

@@ -53,6 +53,10 @@ struct case_transition {
     unsigned roles;              /* enum role bits allowed; 0: any caller */
     const char *const *required; /* NULL-terminated field names, or NULL */
     bool certified_officer;      /* the actor must hold an enforcement certificate */
+    /* When set, the field (a unit id) moves the case to that unit, which must
+     * be in the actor's scope: assigning a matter to a community, handing a
+     * dispute to another committee. Not on an opening transition. */
+    const char *unit_field;
 };
 
 enum case_days {
@@ -68,6 +72,10 @@ struct case_deadline {
     int extension_days;       /* added to the due date by it, same kind; 0: none */
     const char *const *stops; /* NULL-terminated states where the clock stops;
                                  NULL: the terminal states */
+    /* When set, the case's own number of days: the integer field of its data
+     * of that name (1..366), 'days' when absent. For types whose period
+     * depends on the case (a matter's type), fixed when the case is opened. */
+    const char *days_field;
 };
 
 struct case_type {

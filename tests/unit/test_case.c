@@ -30,17 +30,17 @@ static const struct case_state req_states[] = {
 };
 
 static const struct case_transition req_transitions[] = {
-    {"submit", "提交", NULL, "submitted", ROLE_STAFF, NULL, false},
-    {"accept", "受理", "submitted", "accepted", ROLE_STAFF, accept_required, false},
-    {"extend", "延期", "accepted", "accepted", ROLE_LEADER, NULL, false},
-    {"answer", "答复", "accepted", "answered", ROLE_STAFF, answer_required, false},
-    {"penalise", "处罚", "accepted", "answered", ROLE_OFFICER, NULL, true},
-    {NULL, NULL, NULL, NULL, 0, NULL, false},
+    {"submit", "提交", NULL, "submitted", ROLE_STAFF, NULL, false, NULL},
+    {"accept", "受理", "submitted", "accepted", ROLE_STAFF, accept_required, false, NULL},
+    {"extend", "延期", "accepted", "accepted", ROLE_LEADER, NULL, false, NULL},
+    {"answer", "答复", "accepted", "answered", ROLE_STAFF, answer_required, false, NULL},
+    {"penalise", "处罚", "accepted", "answered", ROLE_OFFICER, NULL, true, NULL},
+    {NULL, NULL, NULL, NULL, 0, NULL, false, NULL},
 };
 
 static const struct case_deadline req_deadlines[] = {
-    {"accept", 20, CASE_WORKING_DAYS, "extend", 20, NULL},
-    {NULL, 0, CASE_WORKING_DAYS, NULL, 0, NULL},
+    {"accept", 20, CASE_WORKING_DAYS, "extend", 20, NULL, NULL},
+    {NULL, 0, CASE_WORKING_DAYS, NULL, 0, NULL, NULL},
 };
 
 static const struct case_type req_type = {"testreq", "测试申请", req_states, req_transitions,
