@@ -429,16 +429,19 @@ static const char *harness_root_type = "subdistrict";
  * arguments instead of its units and users (server_start_demo). */
 static const char *const *harness_demo_args;
 
+/* Options added to `fazhi serve` (harness_serve_args). */
+static const char *const *harness_extra_serve_args;
+
+void harness_serve_args(const char *const *args)
+{
+    harness_extra_serve_args = args;
+}
+
+static void server_spawn(struct test_server *s);
+
 void server_start(struct test_server *s)
 {
-    static const char *const serve_env[] = {"FAZHI_LOG_LEVEL=info", NULL};
     const char *admin_pw = ADMIN_PASSWORD "\n", *clerk_pw = CLERK_PASSWORD "\n";
-    posix_spawn_file_actions_t fa;
-    char **argv, **env;
-    struct client probe;
-    struct response r = {0};
-    int64_t deadline;
-    int rc;
 
     memset(s, 0, sizeof(*s));
     if (!curl_ready) {
@@ -484,14 +487,44 @@ void server_start(struct test_server *s)
                                        "--role", "staff", "--password-stdin", NULL});
         read_unit_ids(s);
     }
+    server_spawn(s);
+}
 
+void server_restart(struct test_server *s)
+{
+    char old[224];
+
+    server_stop(s);
+    /* The new log: the port is read from its first "(port N)" line. */
+    snprintf(old, sizeof(old), "%s.%d", s->log, 1);
+    rename(s->log, old);
+    server_spawn(s);
+}
+
+/* Starts `fazhi serve` on s->db and waits until /healthz answers. */
+static void server_spawn(struct test_server *s)
+{
+    static const char *const serve_env[] = {"FAZHI_LOG_LEVEL=info", NULL};
+    const char *serve_argv[24] = {"serve",       "--db",      s->db, "--listen",
+                                  "127.0.0.1:0", "--threads", "2"};
+    size_t nargs = 7;
+    posix_spawn_file_actions_t fa;
+    char **argv, **env;
+    struct client probe;
+    struct response r = {0};
+    int64_t deadline;
+    int rc;
+
+    for (size_t i = 0; harness_extra_serve_args && harness_extra_serve_args[i] &&
+                       nargs + 1 < ARRAY_SIZE(serve_argv);
+         i++)
+        serve_argv[nargs++] = harness_extra_serve_args[i];
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     posix_spawn_file_actions_addchdir_np(&fa, s->dir);
-    argv = child_argv(s->bin, (const char *const[]){"serve", "--db", s->db, "--listen",
-                                                    "127.0.0.1:0", "--threads", "2", NULL});
+    argv = child_argv(s->bin, serve_argv);
     env = child_env(serve_env);
     rc = posix_spawn(&s->pid, s->bin, &fa, NULL, argv, env);
     posix_spawn_file_actions_destroy(&fa);
@@ -962,6 +995,11 @@ static void *sse_run(void *arg)
 
 struct sse_reader *sse_open(struct client *c, const char *last_id)
 {
+    return sse_open_path(c, "/api/v1/events", last_id);
+}
+
+struct sse_reader *sse_open_path(struct client *c, const char *path, const char *last_id)
+{
     struct sse_reader *s = calloc(1, sizeof(*s));
     struct curl_slist *cookies = NULL;
     char url[512], line[512];
@@ -977,7 +1015,7 @@ struct sse_reader *sse_open(struct client *c, const char *last_id)
     s->multi = curl_multi_init();
     assert_non_null(s->easy);
     assert_non_null(s->multi);
-    snprintf(url, sizeof(url), "%s/api/v1/events", c->srv->base);
+    snprintf(url, sizeof(url), "%s%s", c->srv->base, path);
     curl_easy_setopt(s->easy, CURLOPT_URL, url);
     curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(s->easy, CURLOPT_COOKIEFILE, "");

@@ -56,6 +56,14 @@ struct test_server {
  * test (printing the log's tail) when the server dies or never answers. */
 void server_start(struct test_server *s);
 
+/* Options added to every later `fazhi serve` of this process
+ * (NULL-terminated, borrowed; NULL for none), e.g. "--webhook-retry-ms". */
+void harness_serve_args(const char *const *args);
+
+/* server_stop() (a no-op when already stopped), then `fazhi serve` again on
+ * the same database (a new port; the previous log is kept as server.log.1). */
+void server_restart(struct test_server *s);
+
 /* SIGTERM, then expects exit status 0 within 10 s; SIGKILL and a failure
  * otherwise. A no-op when the server is not running. */
 void server_stop(struct test_server *s);
@@ -237,6 +245,9 @@ struct sse_reader {
 /* Opens GET /api/v1/events with c's credentials (cookies or bearer), with
  * "Last-Event-ID: last_id" when last_id is not NULL, in a thread. */
 struct sse_reader *sse_open(struct client *c, const char *last_id);
+
+/* The same for another event stream ("/api/v1/track/CX-.../events"). */
+struct sse_reader *sse_open_path(struct client *c, const char *path, const char *last_id);
 
 /* True once 'needle' appears in what was received (within timeout_ms). */
 bool sse_wait_for(struct sse_reader *s, const char *needle, int timeout_ms);
