@@ -386,3 +386,106 @@
         start();
     }
 }());
+
+/* ==== Section added with the resident-matter pages ====
+ *
+ *   form[data-matter-form]     the portal's submit form: only the chosen type's
+ *                              [data-type-fields] show (the others are disabled,
+ *                              so not sent), the type's description under the
+ *                              select, and the [data-geo] location button.
+ *   [data-track-events="URL"]  the tracking page's live part (an id): on each
+ *                              "matter.changed" of the stream the page is
+ *                              fetched again and the part replaced, and
+ *                              [data-track-notice] shows 已更新 for a while.
+ */
+(function () {
+    "use strict";
+
+    var doc = document;
+
+    function typeFields(form) {
+        var select = form.querySelector("select[name=type]");
+        var hint = form.querySelector("[data-type-hint]");
+        var opt;
+        function show() {
+            form.querySelectorAll("[data-type-fields]").forEach(function (fs) {
+                var on = fs.getAttribute("data-type-fields") === select.value;
+                fs.hidden = !on;
+                fs.disabled = !on;
+            });
+            opt = select.options[select.selectedIndex];
+            if (hint && opt && opt.getAttribute("data-description")) {
+                hint.textContent = opt.getAttribute("data-description");
+            }
+        }
+        if (select) {
+            form.classList.add("js-types"); /* the description shows under the select */
+            select.addEventListener("change", show);
+            show();
+        }
+    }
+
+    function geo(form) {
+        var box = form.querySelector("[data-geo]");
+        var status = box && box.querySelector("[data-geo-status]");
+        if (!box || !navigator.geolocation) {
+            return;
+        }
+        box.hidden = false;
+        box.querySelector("[data-geo-button]").addEventListener("click", function () {
+            status.textContent = "正在获取位置…";
+            navigator.geolocation.getCurrentPosition(function (p) {
+                box.querySelector("[data-geo-lat]").value = p.coords.latitude.toFixed(6);
+                box.querySelector("[data-geo-lon]").value = p.coords.longitude.toFixed(6);
+                status.textContent = "已附上位置（精度约 " + Math.round(p.coords.accuracy) + " 米）。";
+            }, function () {
+                status.textContent = "无法获取位置，请在地点一栏写明。";
+            }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
+        });
+    }
+
+    function track(live) {
+        var id = live.id;
+        var notice = doc.querySelector("[data-track-notice]");
+        var url = live.getAttribute("data-track-events");
+        var timer, es;
+        if (!window.EventSource || !window.fetch || !id || url.charAt(0) !== "/") {
+            return;
+        }
+        es = new EventSource(url);
+        es.addEventListener("matter.changed", function () {
+            fetch(location.pathname, {credentials: "same-origin"})
+                .then(function (res) { return res.ok ? res.text() : ""; })
+                .then(function (html) {
+                    var fresh = html && new DOMParser().parseFromString(html, "text/html").getElementById(id);
+                    var old = doc.getElementById(id);
+                    var active = doc.activeElement;
+                    if (!fresh || !old || (active && old.contains(active) && active.value)) {
+                        return; /* not while the resident is typing there */
+                    }
+                    old.replaceWith(doc.adoptNode(fresh));
+                    if (notice) {
+                        notice.hidden = false;
+                        clearTimeout(timer);
+                        timer = setTimeout(function () { notice.hidden = true; }, 5000);
+                    }
+                })
+                .catch(function () {});
+        });
+        window.addEventListener("pagehide", function () { es.close(); });
+    }
+
+    function start() {
+        doc.querySelectorAll("form[data-matter-form]").forEach(function (f) {
+            typeFields(f);
+            geo(f);
+        });
+        doc.querySelectorAll("[data-track-events]").forEach(track);
+    }
+
+    if (doc.readyState === "loading") {
+        doc.addEventListener("DOMContentLoaded", start);
+    } else {
+        start();
+    }
+}());

@@ -57,6 +57,9 @@ struct nav_item {
 static const struct nav_item console_nav[] = {
     {"/console", "工作台", 0},
     {"/console/ledger", "台账", 0},
+    /* resident matters: MATTER_READ_ROLES of modules/matter/matter.h */
+    {"/console/matters", "事项办理",
+     ROLE_STAFF | ROLE_LEADER | ROLE_OFFICER | ROLE_MEDIATOR | ROLE_ADVISER},
     {"/console/units", "组织与人员", 0},
     {"/console/report", "年度报告", ROLE_STAFF | ROLE_LEADER},
     {"/console/admin", "系统管理", ROLE_ADMIN},
@@ -64,6 +67,8 @@ static const struct nav_item console_nav[] = {
 
 static const struct nav_item portal_nav[] = {
     {"/", "首页", 0},
+    {"/submit", "反映事项", 0},
+    {"/track", "进度查询", 0},
 };
 
 /* ================================================================

@@ -1,0 +1,50 @@
+/*
+ * matter_stats.c - how many matters a scope holds per state, in one counting
+ * query (matter.h, "counts"): the console's dashboard section and the
+ * figures above the queue. Cases of type "matter" of the units in the
+ * subtree, grouped by state; the overdue ones (open, due before today)
+ * counted in the same pass.
+ */
+#include "core/compat.h"
+#include "modules/matter/matter.h"
+#include "store/store.h"
+
+int matter_count(struct store_conn *c, const char *scope_path, struct date today,
+                 struct matter_counts *out, struct err_ctx *ec)
+{
+    char upper[UNIT_PATH_MAX + 2], day[TIME_DATE_LEN];
+    struct store_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    snprintf(upper, sizeof(upper), "%s~", scope_path);
+    date_format(&today, day, sizeof(day));
+    rc = store_query(c, &st, ec,
+                     "SELECT c.state, COUNT(*), "
+                     "COALESCE(SUM(CASE WHEN c.closed_at_ms IS NULL AND c.due_on IS NOT NULL "
+                     "AND c.due_on < $3 THEN 1 ELSE 0 END), 0) "
+                     "FROM cases c JOIN units u ON u.id = c.unit_id "
+                     "WHERE c.type = 'matter' AND u.path >= $1 AND u.path < $2 "
+                     "GROUP BY c.state",
+                     "ttt", scope_path, upper, day);
+    if (rc < 0)
+        return rc;
+    while ((rc = store_step(st, ec)) == 1) {
+        const char *state = store_col_text(st, 0);
+        int64_t n = store_col_int(st, 1);
+        int64_t *slot = strcmp(state, "submitted") == 0     ? &out->submitted
+                        : strcmp(state, "accepted") == 0    ? &out->accepted
+                        : strcmp(state, "assigned") == 0    ? &out->assigned
+                        : strcmp(state, "in_progress") == 0 ? &out->in_progress
+                        : strcmp(state, "resolved") == 0    ? &out->resolved
+                        : strcmp(state, "closed") == 0      ? &out->closed
+                        : strcmp(state, "rejected") == 0    ? &out->rejected
+                                                            : NULL;
+        if (slot)
+            *slot += n;
+        out->total += n;
+        out->overdue += store_col_int(st, 2);
+    }
+    store_done(st);
+    return rc < 0 ? rc : 0;
+}
