@@ -1,7 +1,8 @@
 /*
  * test_demo.c - `fazhi demo`: the data set reproduces, through the API,
  * every figure of the Chengxi 2022 report whose module exists (ledgers,
- * stations, the 法律明白人 register), in each subdistrict of --scale; one
+ * stations, the 法律明白人 register, the resident matters handled through
+ * the APP), in each subdistrict of --scale; one
  * seed gives the same records; a database with data is refused.
  *
  * The expected figures are copied from conf/figures-2022.tsv on purpose:
@@ -55,8 +56,9 @@ static const struct figure figures[] = {
     {"river.sites.remediated", "river.remediation", "sites", 13},
 };
 
-#define STATIONS_2022       7  /* traffic.stations.count */
-#define LEGAL_LITERATE_2022 24 /* people.legal_literate.trained */
+#define STATIONS_2022       7   /* traffic.stations.count */
+#define LEGAL_LITERATE_2022 24  /* people.legal_literate.trained */
+#define MATTERS_2022        256 /* matters.app.handled */
 
 static int setup(void **state)
 {
@@ -112,6 +114,48 @@ static int64_t unit_by_code(json_t *list, const char *code, const char **path)
     return json_int_member(u, "id");
 }
 
+/* The value of metric 'name' in a GET /api/v1/metrics reply. */
+static json_t *metric_of(const struct response *r, const char *name)
+{
+    json_t *m = json_find(json_object_get(r->json, "metrics"), "name", name);
+    if (!m)
+        fail_msg("no metric %s", name);
+    return m;
+}
+
+/* The resident matters of unit 'id': 256 handled in 2022 (the report's
+ * figure), the rest of the year plausible, and a smaller 2021. */
+static void check_matters(struct client *c, int64_t id)
+{
+    struct response r = {0};
+    int64_t handled_2021, received, rejected;
+    json_t *m;
+
+    client_get(c, &r, "/api/v1/metrics?unit=%lld&year=2022", (long long)id);
+    assert_status(&r, 200);
+    assert_int_equal(json_int_member(metric_of(&r, "matters.app.handled"), "value"), MATTERS_2022);
+    received = json_int_member(metric_of(&r, "matters.received"), "value");
+    rejected = json_int_member(metric_of(&r, "matters.rejected.count"), "value");
+    assert_true(rejected > 0);
+    /* Some still open at the end of the year: received > handled + rejected. */
+    assert_true(received > MATTERS_2022 + rejected);
+    m = metric_of(&r, "matters.resolved.on_time.rate");
+    assert_int_equal(json_int_member(m, "denominator"), MATTERS_2022);
+    assert_true(json_int_member(m, "numerator") < MATTERS_2022);
+    assert_true(json_number_value(json_object_get(m, "value")) >= 85.0);
+    m = metric_of(&r, "matters.satisfaction.rate");
+    assert_true(json_int_member(m, "denominator") > MATTERS_2022 / 2);
+    assert_true(json_number_value(json_object_get(m, "value")) >= 80.0);
+    assert_true(json_number_value(
+                    json_object_get(metric_of(&r, "matters.resolve.days.avg"), "value")) > 0.5);
+    client_get(c, &r, "/api/v1/metrics?unit=%lld&year=2021", (long long)id);
+    assert_status(&r, 200);
+    handled_2021 = json_int_member(metric_of(&r, "matters.app.handled"), "value");
+    assert_true(handled_2021 > 100);
+    assert_true(handled_2021 < MATTERS_2022);
+    response_release(&r);
+}
+
 /* Checks every landed figure of the 2022 report for subdistrict 'code'. */
 static void check_figures(struct client *c, const char *code)
 {
@@ -154,6 +198,7 @@ static void check_figures(struct client *c, const char *code)
     assert_status(&r, 200);
     assert_int_equal(json_array_size(response_items(&r)), LEGAL_LITERATE_2022);
     response_release(&r);
+    check_matters(c, id);
     json_decref(list);
 }
 
@@ -281,6 +326,29 @@ static char *entry_lines(struct client *c, const char *code, const char *kind)
     return strbuf_detach(&sb, NULL);
 }
 
+/* The matters received at 'code' in 2022 as "date|unit|title" lines. */
+static char *matter_lines(struct client *c, const char *code)
+{
+    json_t *list = units(c), *e;
+    struct response r = {0};
+    struct strbuf sb;
+    size_t idx;
+
+    strbuf_init(&sb, 4096);
+    client_get(c, &r, "/api/v1/metrics/matters.received/records?unit=%lld&year=2022&limit=500",
+               (long long)unit_by_code(list, code, NULL));
+    assert_status(&r, 200);
+    json_array_foreach(json_object_get(r.json, "records"), idx, e)
+    {
+        strbuf_addf(&sb, "%s|%s|%s\n", json_str_member(e, "date"),
+                    json_str_member(json_object_get(e, "unit"), "code"),
+                    json_str_member(e, "title"));
+    }
+    response_release(&r);
+    json_decref(list);
+    return strbuf_detach(&sb, NULL);
+}
+
 static void test_demo__one_seed_gives_the_same_records(void **state)
 {
     static const char *const kinds[] = {"study.lecture", "publicity.materials", "traffic.patrol",
@@ -290,6 +358,14 @@ static void test_demo__one_seed_gives_the_same_records(void **state)
         char *a = entry_lines(&admin_one, "chengxi", kinds[i]);
         char *b = entry_lines(&admin_two, "chengxi", kinds[i]);
         assert_true(strlen(a) > 100);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+    }
+    {
+        char *a = matter_lines(&admin_one, "chengxi");
+        char *b = matter_lines(&admin_two, "chengxi");
+        assert_true(strlen(a) > 1000);
         assert_string_equal(a, b);
         free(a);
         free(b);

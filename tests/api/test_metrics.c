@@ -162,7 +162,7 @@ static void test_metrics__subdistrict_year(void **state)
     assert_string_equal(json_str_member(json_object_get(j, "period"), "from"), "2022-01-01");
     assert_string_equal(json_str_member(json_object_get(j, "period"), "to"), "2022-12-31");
     assert_string_equal(json_str_member(json_object_get(j, "period"), "label"), "2022年");
-    assert_int_equal(json_array_size(json_object_get(j, "metrics")), 30);
+    assert_int_equal(json_array_size(json_object_get(j, "metrics")), 36);
 
     assert_int_equal(int_of(j, "study.lecture.sessions"), 3);
     assert_int_equal(int_of(j, "study.lecture.attendance"), 95);
@@ -401,7 +401,7 @@ static void test_metrics__cli(void **state)
         lines++;
         assert_non_null(strchr(line, '\n'));
     }
-    assert_int_equal(lines, 30);
+    assert_int_equal(lines, 36);
     cli_result_release(&r);
 
     assert_int_equal(cli(&srv, &r, NULL, "metrics", "--db", srv.db, "--unit", "ca", "--from",

@@ -50,6 +50,7 @@ static const struct {
     {"sanitation.ads.count", "215", "清除牛皮癣215处"},
     {"sanitation.vendors.count", "126", "驱逐游摊游贩126起"},
     {"river.sites.remediated", "13", "完成整治13处"},
+    {"matters.app.handled", "256", "通过智慧城西线上APP处理居民反应事项256件次"},
 };
 
 /* The seed's headings, in order. */

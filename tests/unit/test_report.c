@@ -8,6 +8,7 @@
 #include "core/arena.h"
 #include "modules/account/account_http.h"
 #include "modules/ledger/ledger_http.h"
+#include "modules/matter/matter_http.h"
 #include "modules/metrics/metrics_http.h"
 #include "modules/org/org_http.h"
 #include "report/report.h"
@@ -183,7 +184,7 @@ static void test_report__filters(void **state)
 static void test_report__shipped_template_loads(void **state)
 {
     static const struct module *const modules[] = {&org_module, &account_module, &ledger_module,
-                                                   &metrics_module};
+                                                   &matter_module, &metrics_module};
     struct arena *a = arena_new();
     struct report_template *t;
     const struct metric *used[64];
@@ -193,7 +194,7 @@ static void test_report__shipped_template_loads(void **state)
     module_list_set(modules, ARRAY_SIZE(modules));
     assert_int_equal(module_metrics_init(&ec), 0);
     assert_int_equal(report_template_load(REPORT_TEMPLATE_ANNUAL, module_metrics(), a, &t, &ec), 0);
-    assert_int_equal(report_template_metrics(t, used, ARRAY_SIZE(used)), 29);
+    assert_int_equal(report_template_metrics(t, used, ARRAY_SIZE(used)), 30);
     assert_int_equal(report_template_load("reports/none.md", module_metrics(), a, &t, &ec),
                      ERR_NOT_FOUND);
     module_metrics_release();
