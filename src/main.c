@@ -26,13 +26,18 @@
 #include "modules/findings/findings_http.h"
 #include "modules/ledger/ledger.h"
 #include "modules/ledger/ledger_http.h"
+#include "modules/matter/matter_http.h"
 #include "modules/metrics/metrics.h"
 #include "modules/metrics/metrics_http.h"
+#include "modules/open311/open311.h"
 #include "modules/org/org.h"
 #include "modules/org/org_http.h"
 #include "modules/report/annual.h"
 #include "modules/report/annual_pages.h"
+#include "modules/webhook/webhook.h"
+#include "modules/webhook/webhook_http.h"
 #include "report/report.h"
+#include "store/blob.h"
 #include "store/store.h"
 #include "web/web.h"
 
@@ -60,6 +65,9 @@ static const struct module *const modules[] = {
     &findings_module,
     &report_module,
     &cases_module,
+    &matter_module,
+    &webhook_module,
+    &open311_module,
 };
 /* clang-format on */
 
@@ -112,12 +120,16 @@ struct opts {
     const char *from, *to;            /* metrics: a period as dates */
     const char *format, *output;      /* report */
     const char *shortcomings, *plans; /* report: files of free text */
+    const char *events;               /* webhook add */
+    const char *files;                /* serve: the photo store */
     bool password_stdin;
-    bool dev; /* serve: templates and static files from assets/ on disk */
+    bool secret_stdin; /* webhook add */
+    bool dev;          /* serve: templates and static files from assets/ on disk */
     int64_t threads;
     int64_t max_batch;
     int64_t seed, scale;          /* demo */
     int64_t year, quarter, month; /* metrics, findings, report */
+    int64_t webhook_retry_ms;     /* serve */
 };
 
 enum {
@@ -145,6 +157,10 @@ enum {
     OPT_OUTPUT,
     OPT_SHORTCOMINGS,
     OPT_PLANS,
+    OPT_EVENTS,
+    OPT_SECRET_STDIN,
+    OPT_WEBHOOK_RETRY_MS,
+    OPT_FILES,
     OPT_HELP,
 };
 
@@ -167,6 +183,8 @@ static const struct {
     {OPT_OUTPUT, offsetof(struct opts, output)},
     {OPT_SHORTCOMINGS, offsetof(struct opts, shortcomings)},
     {OPT_PLANS, offsetof(struct opts, plans)},
+    {OPT_EVENTS, offsetof(struct opts, events)},
+    {OPT_FILES, offsetof(struct opts, files)},
 };
 
 /* Options that take an integer, its member, its range and what it is. */
@@ -183,6 +201,8 @@ static const struct {
     {OPT_YEAR, offsetof(struct opts, year), 1900, 9998, "四位年份"},
     {OPT_QUARTER, offsetof(struct opts, quarter), 1, 4, "1 到 4"},
     {OPT_MONTH, offsetof(struct opts, month), 1, 12, "1 到 12"},
+    {OPT_WEBHOOK_RETRY_MS, offsetof(struct opts, webhook_retry_ms), 1, 600000,
+     "1 到 600000 的整数（毫秒）"},
 };
 
 /*
@@ -217,6 +237,10 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
         {"output", required_argument, NULL, OPT_OUTPUT},
         {"shortcomings", required_argument, NULL, OPT_SHORTCOMINGS},
         {"plans", required_argument, NULL, OPT_PLANS},
+        {"events", required_argument, NULL, OPT_EVENTS},
+        {"secret-stdin", no_argument, NULL, OPT_SECRET_STDIN},
+        {"webhook-retry-ms", required_argument, NULL, OPT_WEBHOOK_RETRY_MS},
+        {"files", required_argument, NULL, OPT_FILES},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -231,6 +255,7 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
     if ((env = getenv("FAZHI_MAX_BATCH")) && *env && str_to_int64(env, 1, 10000, &o->max_batch) < 0)
         usage_error("环境变量 FAZHI_MAX_BATCH 应为 1 到 10000 的整数\n");
     o->dev = (env = getenv("FAZHI_DEV")) && strcmp(env, "1") == 0;
+    o->files = (env = getenv("FAZHI_FILES")) && *env ? env : NULL;
 
     opterr = 0;
     optind = 1;
@@ -265,6 +290,9 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
             exit(0);
         case OPT_PASSWORD_STDIN:
             o->password_stdin = true;
+            break;
+        case OPT_SECRET_STDIN:
+            o->secret_stdin = true;
             break;
         case OPT_DEV:
             o->dev = true;
@@ -372,6 +400,7 @@ struct cli_work {
     struct unit *units;
     struct user *users;
     struct api_token *tokens;
+    struct webhook *webhooks;
     size_t n;
 };
 
@@ -405,15 +434,66 @@ static int cli_run(store_fn fn, struct cli_work *w, bool write, const char *what
  * serve, migrate, backup, audit verify, version
  * ================================================================ */
 
+/* The store's event hook of serve: the live hub, then a nudge to the webhook
+ * dispatcher so that it looks for the new events at once. */
+struct serve_hooks {
+    struct sse_hub *hub;
+    struct webhook_dispatch *webhooks;
+};
+
+static void serve_event_hook(const struct store_event_rec *ev, void *arg)
+{
+    struct serve_hooks *h = arg;
+
+    sse_hub_publish(ev, h->hub);
+    webhook_dispatch_wake(h->webhooks);
+}
+
+/*
+ * Opens the store of uploaded files (residents' photos): --files DIR, or
+ * FAZHI_FILES, else beside an SQLite database ("fazhi.db" -> "fazhi.db.files").
+ * A PostgreSQL deployment names it: the files are not in the database.
+ */
+static int open_files(const struct opts *o, struct blob_store **out)
+{
+    const char *db = o->db;
+    char dir[4096];
+    struct err_ctx ec = {0};
+
+    if (o->files) {
+        snprintf(dir, sizeof(dir), "%s", o->files);
+    } else {
+        if (strncmp(db, "postgres", 8) == 0) {
+            fprintf(stderr, "fazhi serve: 使用 PostgreSQL 时须用 --files 指定照片存放目录\n");
+            return -1;
+        }
+        if (strncmp(db, "sqlite:", 7) == 0)
+            db += 7;
+        if ((size_t)snprintf(dir, sizeof(dir), "%s.files", db) >= sizeof(dir)) {
+            fprintf(stderr, "fazhi serve: 数据库路径过长\n");
+            return -1;
+        }
+    }
+    if (blob_store_open(dir, out, &ec) < 0)
+        return fail("无法打开照片存放目录：", &ec);
+    matter_set_blob_store(*out);
+    return 0;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_DB, OPT_LISTEN, OPT_THREADS, OPT_MAX_BATCH, OPT_DEV};
+    static const int allowed[] = {OPT_DB,  OPT_LISTEN,           OPT_THREADS, OPT_MAX_BATCH,
+                                  OPT_DEV, OPT_WEBHOOK_RETRY_MS, OPT_FILES};
+    struct webhook_dispatch_options wopt = {0};
+    struct serve_hooks hooks = {0};
     struct http_route_table tables[2 * ARRAY_SIZE(modules) + 1];
     size_t ntables = 0;
     struct http_server_config cfg = {0};
     struct web_config wcfg = {0};
     struct http_server *srv;
     struct cases_watch *watch;
+    struct webhook_dispatch *dispatch;
+    struct blob_store *photos;
     struct err_ctx ec = {0};
     struct opts o;
     struct store *s;
@@ -448,6 +528,11 @@ static int cmd_serve(int argc, char **argv)
     if (web_start(&wcfg, &ec) < 0)
         return fail("无法加载页面模板：", &ec);
     if (!(s = open_db(o.db, false, (int)o.max_batch))) {
+        web_stop();
+        return 1;
+    }
+    if (open_files(&o, &photos) < 0) {
+        store_free(s);
         web_stop();
         return 1;
     }
@@ -486,16 +571,36 @@ static int cmd_serve(int argc, char **argv)
         module_metrics_release();
         return fail("无法启动服务：", &ec);
     }
+    /* Webhooks: events delivered from the events table (modules/webhook). */
+    wopt.retry_base_ms = o.webhook_retry_ms;
+    wopt.version = FAZHI_VERSION;
+    if (webhook_dispatch_start(s, &wopt, &dispatch, &ec) < 0) {
+        cases_watch_stop(watch);
+        http_server_stop(srv);
+        store_set_event_hook(s, NULL, NULL);
+        store_free(s);
+        web_stop();
+        module_metrics_release();
+        return fail("无法启动服务：", &ec);
+    }
+    hooks.hub = http_server_hub(srv);
+    hooks.webhooks = dispatch;
+    store_set_event_hook(s, serve_event_hook, &hooks);
     log_info("fazhi %s serving http://%s (port %u), database %s", FAZHI_VERSION, o.listen,
              http_server_port(srv), o.db);
 
     while (sigwait(&sigs, &sig) != 0)
         ;
     log_info("signal %d: stopping", sig);
+    /* Once set back, the hook no longer wakes the dispatcher. */
+    store_set_event_hook(s, sse_hub_publish, http_server_hub(srv));
+    webhook_dispatch_stop(dispatch);
     cases_watch_stop(watch);
     http_server_stop(srv);
     store_set_event_hook(s, NULL, NULL);
     store_free(s);
+    matter_set_blob_store(NULL);
+    blob_store_free(photos);
     web_stop();
     report_pdf_shutdown(); /* the font caches of the console's PDF downloads */
     module_metrics_release();
@@ -940,6 +1045,109 @@ static int cmd_apikey_revoke(int argc, char **argv)
     rc = cli_run(do_apikey_revoke, &w, true, "无法撤销 API 令牌：");
     if (rc == 0)
         printf("已撤销 API 令牌 %lld\n", (long long)w.id);
+    arena_free(w.arena);
+    return rc;
+}
+
+/* ================================================================
+ * webhook add | list | disable
+ * ================================================================ */
+
+static int do_webhook_add(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct cli_work *w = arg;
+    struct webhook_new in = {w->o->name, w->argv[0], w->o->events,
+                             w->o->secret_stdin ? w->text : NULL};
+    char secret[WEBHOOK_SECRET_MAX + 1];
+    int rc = webhook_create(c, w->arena, &w->p, &in, &w->id, secret, ec);
+
+    if (rc == 0)
+        snprintf(w->text, sizeof(w->text), "%s", secret);
+    return rc;
+}
+
+static int cmd_webhook_add(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB, OPT_NAME, OPT_EVENTS, OPT_SECRET_STDIN};
+    struct opts o;
+    struct cli_work w;
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 1);
+    if (!o.name || !o.events)
+        usage_error("需要 --name 和 --events\n");
+    work_init(&w, &o, argv + optind);
+    if (o.secret_stdin && read_line(w.text, sizeof(w.text)) < 0) {
+        fprintf(stderr, "fazhi %s: 标准输入中没有密钥\n", current->name);
+        arena_free(w.arena);
+        return 1;
+    }
+    rc = cli_run(do_webhook_add, &w, true, "无法创建 Webhook：");
+    if (rc == 0) {
+        printf("已创建 Webhook %s（编号 %lld）\n", o.name, (long long)w.id);
+        if (!o.secret_stdin)
+            printf("签名密钥只显示这一次：\n%s\n", w.text);
+    }
+    sodium_memzero(w.text, sizeof(w.text));
+    arena_free(w.arena);
+    return rc;
+}
+
+static int do_webhook_list(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct cli_work *w = arg;
+    return webhook_list(c, w->arena, &w->p, &w->webhooks, &w->n, ec);
+}
+
+static int cmd_webhook_list(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB};
+    char created[TIME_INSTANT_LEN];
+    struct cli_work w;
+    struct opts o;
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 0);
+    work_init(&w, &o, argv + optind);
+    rc = cli_run(do_webhook_list, &w, false, "");
+    if (rc == 0) {
+        printf("编号\t名称\t地址\t事件类型\t已处理到事件\t创建时间\t状态\n");
+        for (size_t i = 0; i < w.n; i++) {
+            const struct webhook *h = &w.webhooks[i];
+            time_format_instant(h->created_at_ms, created, sizeof(created));
+            printf("%lld\t%s\t%s\t%s\t%lld\t%s\t%s\n", (long long)h->id, h->name, h->url, h->events,
+                   (long long)h->cursor_event_id, created, h->active ? "启用" : "已停用");
+        }
+    }
+    arena_free(w.arena);
+    return rc;
+}
+
+static int do_webhook_disable(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct cli_work *w = arg;
+    return webhook_disable(c, w->arena, &w->p, w->id, ec);
+}
+
+static int cmd_webhook_disable(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_DB};
+    struct opts o;
+    struct cli_work w;
+    int64_t id;
+    int rc;
+
+    parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
+    want_args(argc, argv, 1);
+    if (str_to_int64(argv[optind], 1, INT64_MAX, &id) < 0)
+        usage_error("Webhook 编号应为正整数，而不是 '%s'\n", argv[optind]);
+    work_init(&w, &o, argv + optind);
+    w.id = id;
+    rc = cli_run(do_webhook_disable, &w, true, "无法停用 Webhook：");
+    if (rc == 0)
+        printf("已停用 Webhook %lld\n", (long long)id);
     arena_free(w.arena);
     return rc;
 }
@@ -1400,7 +1608,10 @@ static const struct cmd commands[] = {
      "                     1 即每个写操作单独提交，仅用于性能对比）\n"
      "  --dev              开发模式：模板和静态文件从 assets/ 读取，改动后刷新即生效\n"
      "                     （须在项目目录中运行；环境变量 FAZHI_DEV=1）\n"
-     "  --log-level LEVEL  日志级别：debug、info、warn、error、off（FAZHI_LOG_LEVEL）\n"},
+     "  --log-level LEVEL  日志级别：debug、info、warn、error、off（FAZHI_LOG_LEVEL）\n"
+     "  --files DIR        居民上传照片的存放目录（FAZHI_FILES；默认为数据库文件名加 .files）\n"
+     "  --webhook-retry-ms N  Webhook 发送失败后第一次重试前等待的毫秒数（默认 2000，\n"
+     "                     此后每次加倍，最长 10 分钟，最多尝试 8 次）\n"},
     {"migrate", cmd_migrate, "[选项]", "应用尚未应用的数据库迁移；任何一个失败则数据库保持原样。",
      OPT_DB_HELP},
     {"unit add", cmd_unit_add, "--code CODE --name NAME --type TYPE [--parent CODE]",
@@ -1429,6 +1640,16 @@ static const struct cmd commands[] = {
                  "  --unit CODE        令牌的单位范围（默认根单位）\n"},
     {"apikey list", cmd_apikey_list, "[选项]", "列出 API 令牌（不显示令牌本身）。", OPT_DB_HELP},
     {"apikey revoke", cmd_apikey_revoke, "ID", "撤销 API 令牌。", OPT_DB_HELP},
+    {"webhook add", cmd_webhook_add, "URL --name NAME --events TYPES [--secret-stdin]",
+     "创建 Webhook：发生订阅的事件时向 URL（http:// 或 https://）发送带签名的 POST 请求。"
+     "不加 --secret-stdin 时生成签名密钥并显示这一次。",
+     OPT_DB_HELP
+     "  --name NAME        名称\n"
+     "  --events TYPES     事件类型，逗号分隔：完整类型（matter.notify）、\n"
+     "                     以 .* 结尾的前缀（case.*）或 *（全部）\n"
+     "  --secret-stdin     从标准输入读取一行作为签名密钥（16 到 200 个可见 ASCII 字符）\n"},
+    {"webhook list", cmd_webhook_list, "[选项]", "列出 Webhook（不显示密钥）。", OPT_DB_HELP},
+    {"webhook disable", cmd_webhook_disable, "ID", "停用 Webhook。", OPT_DB_HELP},
     {"demo", cmd_demo, "[--db FILE] [--seed N] [--scale N]",
      "在新的空数据库中生成演示数据：江州市西城区城西街道的组织、人员和 2021、2022 年台账，"
      "2022 年数字与年度报告一致；最后列出演示账号和密码。",
