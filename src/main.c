@@ -474,8 +474,10 @@ static int open_files(const struct opts *o, struct blob_store **out)
             return -1;
         }
     }
-    if (blob_store_open(dir, out, &ec) < 0)
-        return fail("无法打开照片存放目录：", &ec);
+    if (blob_store_open(dir, out, &ec) < 0) {
+        fail("无法打开照片存放目录：", &ec);
+        return -1;
+    }
     matter_set_blob_store(*out);
     return 0;
 }
@@ -490,15 +492,16 @@ static int cmd_serve(int argc, char **argv)
     size_t ntables = 0;
     struct http_server_config cfg = {0};
     struct web_config wcfg = {0};
-    struct http_server *srv;
-    struct cases_watch *watch;
-    struct webhook_dispatch *dispatch;
-    struct blob_store *photos;
+    struct http_server *srv = NULL;
+    struct cases_watch *watch = NULL;
+    struct webhook_dispatch *dispatch = NULL;
+    struct blob_store *photos = NULL;
     struct err_ctx ec = {0};
     struct opts o;
-    struct store *s;
+    struct store *s = NULL;
+    const char *what = NULL; /* the failure to report, after cleaning up */
     sigset_t sigs;
-    int sig;
+    int sig, status = 1;
 
     parse_opts(argc, argv, allowed, ARRAY_SIZE(allowed), &o);
     want_args(argc, argv, 0);
@@ -527,20 +530,12 @@ static int cmd_serve(int argc, char **argv)
     wcfg.describe_user = account_describe_user;
     if (web_start(&wcfg, &ec) < 0)
         return fail("无法加载页面模板：", &ec);
-    if (!(s = open_db(o.db, false, (int)o.max_batch))) {
-        web_stop();
-        return 1;
-    }
-    if (open_files(&o, &photos) < 0) {
-        store_free(s);
-        web_stop();
-        return 1;
-    }
+    if (!(s = open_db(o.db, false, (int)o.max_batch)) || open_files(&o, &photos) < 0)
+        goto out;
     module_list_set(modules, ARRAY_SIZE(modules));
     if (module_metrics_init(&ec) < 0) {
-        store_free(s);
-        web_stop();
-        return fail("指标注册失败：", &ec);
+        what = "指标注册失败：";
+        goto out;
     }
     for (size_t i = 0; i < ARRAY_SIZE(modules); i++) {
         tables[ntables++] = modules[i]->routes;
@@ -556,33 +551,19 @@ static int cmd_serve(int argc, char **argv)
     cfg.page_error = web_error_page; /* HTTP_PAGE routes answer errors as pages */
     cfg.tables = tables;
     cfg.ntables = ntables;
-    if (http_server_start(&cfg, &srv, &ec) < 0) {
-        store_free(s);
-        web_stop();
-        return fail("无法启动服务：", &ec);
-    }
+    what = "无法启动服务：";
+    if (http_server_start(&cfg, &srv, &ec) < 0)
+        goto out;
     store_set_event_hook(s, sse_hub_publish, http_server_hub(srv));
     /* Overdue cases are announced at start and every 10 minutes after. */
-    if (cases_watch_start(s, CASES_WATCH_PERIOD_MS, &watch, &ec) < 0) {
-        http_server_stop(srv);
-        store_set_event_hook(s, NULL, NULL);
-        store_free(s);
-        web_stop();
-        module_metrics_release();
-        return fail("无法启动服务：", &ec);
-    }
+    if (cases_watch_start(s, CASES_WATCH_PERIOD_MS, &watch, &ec) < 0)
+        goto out;
     /* Webhooks: events delivered from the events table (modules/webhook). */
     wopt.retry_base_ms = o.webhook_retry_ms;
     wopt.version = FAZHI_VERSION;
-    if (webhook_dispatch_start(s, &wopt, &dispatch, &ec) < 0) {
-        cases_watch_stop(watch);
-        http_server_stop(srv);
-        store_set_event_hook(s, NULL, NULL);
-        store_free(s);
-        web_stop();
-        module_metrics_release();
-        return fail("无法启动服务：", &ec);
-    }
+    if (webhook_dispatch_start(s, &wopt, &dispatch, &ec) < 0)
+        goto out;
+    what = NULL;
     hooks.hub = http_server_hub(srv);
     hooks.webhooks = dispatch;
     store_set_event_hook(s, serve_event_hook, &hooks);
@@ -592,20 +573,31 @@ static int cmd_serve(int argc, char **argv)
     while (sigwait(&sigs, &sig) != 0)
         ;
     log_info("signal %d: stopping", sig);
-    /* Once set back, the hook no longer wakes the dispatcher. */
-    store_set_event_hook(s, sse_hub_publish, http_server_hub(srv));
-    webhook_dispatch_stop(dispatch);
+    status = 0;
+out:
+    if (dispatch) {
+        /* Once set back, the hook no longer wakes the dispatcher. */
+        store_set_event_hook(s, sse_hub_publish, http_server_hub(srv));
+        webhook_dispatch_stop(dispatch);
+    }
     cases_watch_stop(watch);
-    http_server_stop(srv);
-    store_set_event_hook(s, NULL, NULL);
-    store_free(s);
+    if (srv)
+        http_server_stop(srv);
+    if (s) {
+        store_set_event_hook(s, NULL, NULL);
+        store_free(s);
+    }
     matter_set_blob_store(NULL);
-    blob_store_free(photos);
+    if (photos)
+        blob_store_free(photos);
     web_stop();
     report_pdf_shutdown(); /* the font caches of the console's PDF downloads */
     module_metrics_release();
-    log_info("stopped");
-    return 0;
+    if (what)
+        return fail(what, &ec);
+    if (status == 0)
+        log_info("stopped");
+    return status;
 }
 
 static int cmd_migrate(int argc, char **argv)

@@ -213,3 +213,16 @@ size_t str_utf8_len(const char *s)
             n++;
     return n;
 }
+
+const char *str_trim(const char *s, size_t *len)
+{
+    size_t n;
+
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        n--;
+    *len = n;
+    return s;
+}

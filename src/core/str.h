@@ -63,4 +63,8 @@ size_t str_clean_utf8_prefix(const char *s, size_t n);
 /* Number of Unicode code points in valid UTF-8 's'. */
 size_t str_utf8_len(const char *s);
 
+/* 's' without the spaces, tabs and line breaks at either end: returns where
+ * the text starts and sets *len to its length. */
+const char *str_trim(const char *s, size_t *len);
+
 #endif

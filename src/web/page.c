@@ -4,6 +4,7 @@
 #include "core/compat.h"
 #include "web/page.h"
 #include "core/arena.h"
+#include "core/str.h"
 #include "core/time.h"
 
 #include <strings.h>
@@ -15,11 +16,7 @@ const char *page_field(struct http_request *req, const struct http_form *f, cons
 
     if (!s)
         return NULL;
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-        s++;
-    n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        n--;
+    s = str_trim(s, &n);
     return n ? arena_strndup(req->arena, s, n) : NULL;
 }
 

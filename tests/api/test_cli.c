@@ -101,6 +101,26 @@ static void test_cli__serve_on_busy_port_fails(void **state)
     cli_result_release(&r);
 }
 
+/* The photo store is opened before listening: a directory that cannot be
+ * made stops serve with status 1 naming it, and the default sits beside
+ * the database. */
+static void test_cli__serve_needs_its_photo_store(void **state)
+{
+    struct cli_result r = {0};
+    char files[256];
+    struct stat st;
+
+    (void)state;
+    snprintf(files, sizeof(files), "%s/api.db/photos", srv.dir); /* under a file */
+    cli(&srv, &r, NULL, "serve", "--db", srv.db, "--listen", "127.0.0.1:0", "--files", files);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, files));
+    cli_result_release(&r);
+    snprintf(files, sizeof(files), "%s.files", srv.db);
+    assert_int_equal(stat(files, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+}
+
 static void test_cli__help_lists_commands(void **state)
 {
     static const char *const commands[] = {
@@ -325,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_cli__unknown_command),
         cmocka_unit_test(test_cli__usage_errors),
         cmocka_unit_test(test_cli__serve_on_busy_port_fails),
+        cmocka_unit_test(test_cli__serve_needs_its_photo_store),
         cmocka_unit_test(test_cli__help_lists_commands),
         cmocka_unit_test(test_cli__unknown_unit_named),
         cmocka_unit_test(test_cli__version_matches_server),

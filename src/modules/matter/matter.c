@@ -904,11 +904,7 @@ static const char *trimmed(struct arena *a, const char *s)
 
     if (!s)
         return NULL;
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-        s++;
-    n = strlen(s);
-    while (n && strchr(" \t\r\n", s[n - 1]))
-        n--;
+    s = str_trim(s, &n);
     return arena_strndup(a, s, n);
 }
 

@@ -776,25 +776,45 @@ static int read_one(struct store_conn *c, void *arg, struct err_ctx *ec)
     return rc;
 }
 
+/*
+ * The request named by the path's file ("123.json"), for requests/{id} and
+ * tokens/{token}. True when found (*base and *f set); otherwise it has
+ * replied - 404 naming 'param', or the error - and *replied is the reply's
+ * result, for the handler to return.
+ */
+static bool read_named(struct http_request *req, struct one_read *r, const char *param,
+                       const char *what, const char **base, enum fmt *f, int *replied,
+                       struct err_ctx *ec)
+{
+    int rc;
+
+    if (split_file(req, "file", base, f) < 0) {
+        *replied = reply_bad_format(req);
+        return false;
+    }
+    err_clear(ec);
+    if ((r->id = id_of(*base)) == 0)
+        rc = ERR_NOT_FOUND;
+    else
+        rc = store_read(req->store, read_one, r, ec);
+    if (rc == ERR_NOT_FOUND)
+        *replied = reply_error(req, *f, 404, param, "%s“%s”不存在", what, *base);
+    else if (rc < 0)
+        *replied = reply_ec(req, *f, ec);
+    return rc == 0;
+}
+
 /* GET /open311/v2/requests/{id}.{fmt}: a list of one. */
 static int handle_request(struct http_request *req, struct err_ctx *ec)
 {
     struct one_read r = {.a = req->arena};
     const char *base;
     enum fmt f;
-    int rc;
 
-    if (split_file(req, "file", &base, &f) < 0)
-        return reply_bad_format(req);
-    err_clear(ec);
-    if ((r.id = id_of(base)) == 0)
-        rc = ERR_NOT_FOUND;
-    else
-        rc = store_read(req->store, read_one, &r, ec);
-    if (rc == ERR_NOT_FOUND)
-        return reply_error(req, f, 404, "service_request_id", "服务请求“%s”不存在", base);
-    if (rc < 0)
-        return reply_ec(req, f, ec);
+    int replied;
+
+    if (!read_named(req, &r, "service_request_id", "服务请求", &base, &f, &replied, ec))
+        return replied;
     return reply_doc(req, f, 200,
                      json_pack("[o]", request_json(req, &r.m, r.has_type ? &r.t : NULL)),
                      "service_requests", "request");
@@ -811,19 +831,11 @@ static int handle_token(struct http_request *req, struct err_ctx *ec)
     struct one_read r = {.a = req->arena};
     const char *base;
     enum fmt f;
-    int rc;
 
-    if (split_file(req, "file", &base, &f) < 0)
-        return reply_bad_format(req);
-    err_clear(ec);
-    if ((r.id = id_of(base)) == 0)
-        rc = ERR_NOT_FOUND;
-    else
-        rc = store_read(req->store, read_one, &r, ec);
-    if (rc == ERR_NOT_FOUND)
-        return reply_error(req, f, 404, "token", "令牌“%s”不存在", base);
-    if (rc < 0)
-        return reply_ec(req, f, ec);
+    int replied;
+
+    if (!read_named(req, &r, "token", "令牌", &base, &f, &replied, ec))
+        return replied;
     return reply_doc(req, f, 200,
                      json_pack("[{s:s, s:s}]", "service_request_id", base, "token", base),
                      "service_requests", "request");
