@@ -276,6 +276,15 @@ void store_unit_discard(struct store_unit *u)
     u->tail = &u->head;
 }
 
+void store_unit_take(struct store_unit *to, struct store_unit *from)
+{
+    if (!from->head)
+        return;
+    *to->tail = from->head;
+    to->tail = from->tail;
+    store_unit_init(from);
+}
+
 void store_unit_publish(struct store *s, struct store_unit *u)
 {
     if (!u->head)

@@ -114,6 +114,9 @@ int store_unit_add_event(struct store_unit *u, const struct store_event_rec *rec
 /* Frees the unit's events unseen: its savepoint was rolled back. */
 void store_unit_discard(struct store_unit *u);
 
+/* Moves the events of 'from' to the end of 'to' (from is left empty). */
+void store_unit_take(struct store_unit *to, struct store_unit *from);
+
 /* Hands the unit's events to the hook, in order, then frees them. Called by
  * the writer once the transaction holding the unit is durable. */
 void store_unit_publish(struct store *s, struct store_unit *u);
