@@ -438,8 +438,8 @@ static int assignee(struct store_conn *c, struct matter_demo *d, const struct ty
     return 0;
 }
 
-static int one_matter(struct store_conn *c, struct matter_demo *d, int64_t day, enum fate fate,
-                      struct err_ctx *ec)
+static int one_matter(struct store_conn *c, struct matter_demo *d, int64_t day, int minute,
+                      enum fate fate, struct err_ctx *ec)
 {
     const struct type_plan *tp = NULL;
     const struct phrase *ph;
@@ -490,8 +490,7 @@ static int one_matter(struct store_conn *c, struct matter_demo *d, int64_t day, 
         json_object_set_new(in.attributes, "purpose", json_string(purpose_of(ph->key)));
     if (strcmp(tp->code, "dispute") == 0)
         json_object_set_new(in.attributes, "parties", json_integer(demo_rng_range(&d->rng, 2, 6)));
-    /* Residents write from early morning to late evening. */
-    t0 = at(day, (int)demo_rng_range(&d->rng, 7, 21), (int)demo_rng_range(&d->rng, 0, 59));
+    t0 = at(day, minute / 60, minute % 60);
     in.at_ms = t0;
     rc = matter_submit(c, d->a, NULL, &in, &m, ec);
     json_decref(in.attributes);
@@ -558,6 +557,7 @@ static int one_matter(struct store_conn *c, struct matter_demo *d, int64_t day, 
 /* A matter to make: its day, its fate, and its draw (ties keep it). */
 struct planned {
     int64_t day;
+    int minute; /* of the day it is submitted */
     enum fate fate;
     size_t seq;
 };
@@ -567,6 +567,8 @@ static int cmp_planned(const void *x, const void *y)
     const struct planned *a = x, *b = y;
     if (a->day != b->day)
         return (a->day > b->day) - (a->day < b->day);
+    if (a->minute != b->minute)
+        return (a->minute > b->minute) - (a->minute < b->minute);
     return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
@@ -656,14 +658,16 @@ static int build_year(struct store_conn *c, void *arg, struct err_ctx *ec)
         days[k] = work[first + demo_rng_pick(&d->rng, nwork - first)];
         k++;
     }
-    /* In order of submission: a matter's fate travels with its day. */
+    /* In order of submission, so that ids follow the clock: a matter's fate
+     * travels with its day; residents write from 07:00 to 21:59. */
     {
         struct planned *plan = arena_calloc(d->a, n, sizeof(*plan));
         for (size_t i = 0; i < n; i++)
-            plan[i] = (struct planned){days[i], fates[i], i};
+            plan[i] = (struct planned){days[i], (int)demo_rng_range(&d->rng, 7 * 60, 22 * 60 - 1),
+                                       fates[i], i};
         qsort(plan, n, sizeof(*plan), cmp_planned);
         for (size_t i = 0; i < n; i++)
-            if ((rc = one_matter(c, d, plan[i].day, plan[i].fate, ec)) < 0)
+            if ((rc = one_matter(c, d, plan[i].day, plan[i].minute, plan[i].fate, ec)) < 0)
                 return rc;
     }
     return 0;
