@@ -122,6 +122,7 @@ struct opts {
     const char *shortcomings, *plans; /* report: files of free text */
     const char *events;               /* webhook add */
     const char *files;                /* serve: the photo store */
+    const char *trusted_proxy;        /* serve */
     bool password_stdin;
     bool secret_stdin; /* webhook add */
     bool dev;          /* serve: templates and static files from assets/ on disk */
@@ -161,6 +162,7 @@ enum {
     OPT_SECRET_STDIN,
     OPT_WEBHOOK_RETRY_MS,
     OPT_FILES,
+    OPT_TRUSTED_PROXY,
     OPT_HELP,
 };
 
@@ -185,6 +187,7 @@ static const struct {
     {OPT_PLANS, offsetof(struct opts, plans)},
     {OPT_EVENTS, offsetof(struct opts, events)},
     {OPT_FILES, offsetof(struct opts, files)},
+    {OPT_TRUSTED_PROXY, offsetof(struct opts, trusted_proxy)},
 };
 
 /* Options that take an integer, its member, its range and what it is. */
@@ -241,6 +244,7 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
         {"secret-stdin", no_argument, NULL, OPT_SECRET_STDIN},
         {"webhook-retry-ms", required_argument, NULL, OPT_WEBHOOK_RETRY_MS},
         {"files", required_argument, NULL, OPT_FILES},
+        {"trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -256,6 +260,7 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
         usage_error("环境变量 FAZHI_MAX_BATCH 应为 1 到 10000 的整数\n");
     o->dev = (env = getenv("FAZHI_DEV")) && strcmp(env, "1") == 0;
     o->files = (env = getenv("FAZHI_FILES")) && *env ? env : NULL;
+    o->trusted_proxy = (env = getenv("FAZHI_TRUSTED_PROXY")) && *env ? env : NULL;
 
     opterr = 0;
     optind = 1;
@@ -485,7 +490,7 @@ static int open_files(const struct opts *o, struct blob_store **out)
 static int cmd_serve(int argc, char **argv)
 {
     static const int allowed[] = {OPT_DB,  OPT_LISTEN,           OPT_THREADS, OPT_MAX_BATCH,
-                                  OPT_DEV, OPT_WEBHOOK_RETRY_MS, OPT_FILES};
+                                  OPT_DEV, OPT_WEBHOOK_RETRY_MS, OPT_FILES,   OPT_TRUSTED_PROXY};
     struct webhook_dispatch_options wopt = {0};
     struct serve_hooks hooks = {0};
     struct http_route_table tables[2 * ARRAY_SIZE(modules) + 1];
@@ -549,6 +554,7 @@ static int cmd_serve(int argc, char **argv)
     cfg.store = s;
     cfg.auth = account_http_auth;
     cfg.page_error = web_error_page; /* HTTP_PAGE routes answer errors as pages */
+    cfg.trusted_proxy = o.trusted_proxy;
     cfg.tables = tables;
     cfg.ntables = ntables;
     what = "无法启动服务：";
@@ -1602,6 +1608,8 @@ static const struct cmd commands[] = {
      "                     （须在项目目录中运行；环境变量 FAZHI_DEV=1）\n"
      "  --log-level LEVEL  日志级别：debug、info、warn、error、off（FAZHI_LOG_LEVEL）\n"
      "  --files DIR        居民上传照片的存放目录（FAZHI_FILES；默认为数据库文件名加 .files）\n"
+     "  --trusted-proxy ADDR  前置反向代理的地址（FAZHI_TRUSTED_PROXY）：来自它的请求以\n"
+     "                     X-Forwarded-For 中最后一个地址为客户端地址，按居民而非代理计数\n"
      "  --webhook-retry-ms N  Webhook 发送失败后第一次重试前等待的毫秒数（默认 2000，\n"
      "                     此后每次加倍，最长 10 分钟，最多尝试 8 次）\n"},
     {"migrate", cmd_migrate, "[选项]", "应用尚未应用的数据库迁移；任何一个失败则数据库保持原样。",

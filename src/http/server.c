@@ -94,6 +94,7 @@ struct http_server {
     char *version;
     size_t max_body;
     size_t body_budget;
+    char *trusted_proxy;       /* or NULL */
     _Atomic size_t body_bytes; /* buffered by requests in flight, within body_budget */
     unsigned port;
 };
@@ -402,6 +403,30 @@ static const char *client_ip(struct MHD_Connection *conn, struct arena *a)
     return "-";
 }
 
+/*
+ * The client behind the trusted proxy: the last address of X-Forwarded-For
+ * (the one that proxy appended; those before it are the client's to
+ * invent). 'peer' when the header is missing or that entry is no address.
+ */
+static const char *forwarded_for(struct MHD_Connection *conn, struct arena *a, const char *peer)
+{
+    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    const char *last, *text;
+    unsigned char addr[sizeof(struct in6_addr)];
+    size_t n;
+
+    if (!h)
+        return peer;
+    last = strrchr(h, ',');
+    text = str_trim(last ? last + 1 : h, &n);
+    if (n == 0 || n >= INET6_ADDRSTRLEN)
+        return peer;
+    text = arena_strndup(a, text, n);
+    if (inet_pton(AF_INET, text, addr) != 1 && inet_pton(AF_INET6, text, addr) != 1)
+        return peer;
+    return text;
+}
+
 /* The first call: headers are in, the body (if any) is not. */
 static enum MHD_Result request_begin(struct http_ctx *ctx, const char *method)
 {
@@ -412,6 +437,8 @@ static enum MHD_Result request_begin(struct http_ctx *ctx, const char *method)
     ctx->started = true;
     req->method = arena_strdup(req->arena, method);
     req->client_ip = client_ip(ctx->conn, req->arena);
+    if (ctx->srv->trusted_proxy && strcmp(req->client_ip, ctx->srv->trusted_proxy) == 0)
+        req->client_ip = forwarded_for(ctx->conn, req->arena, req->client_ip);
     proto = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
     req->secure = proto && strcasecmp(proto, "https") == 0;
     /* The route decides the body limit, so it is found before the body is
@@ -806,6 +833,7 @@ static void server_free(struct http_server *srv)
     sse_hub_free(srv->hub);
     router_free(srv->router);
     free(srv->version);
+    free(srv->trusted_proxy);
     free(srv);
 }
 
@@ -834,6 +862,8 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     srv->auth = cfg->auth;
     srv->page_error = cfg->page_error;
     srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+    srv->trusted_proxy =
+        cfg->trusted_proxy && *cfg->trusted_proxy ? strdup(cfg->trusted_proxy) : NULL;
     srv->body_budget = cfg->body_budget ? cfg->body_budget : DEFAULT_BODY_BUDGET;
     srv->version = strdup(cfg->version ? cfg->version : "");
     srv->router = router_new();
