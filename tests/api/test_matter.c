@@ -374,6 +374,36 @@ static void test_submit__bad_input_names_the_field_and_writes_nothing(void **sta
     response_release(&r);
 }
 
+/* A list of checkboxes repeats its field name in the form. */
+static void test_submit__a_form_with_several_values_of_one_field(void **state)
+{
+    static const char form[] = "type=suggestion&description=%E5%BB%BA%E8%AE%AE&phone=13912345678"
+                               "&attribute%5Btopics%5D=traffic&attribute%5Btopics%5D=security";
+    static const char bad[] =
+        "type=suggestion&description=x&phone=13912345678"
+        "&attribute%5Btopics%5D%5B%5D=traffic&attribute%5Btopics%5D%5B%5D=ufo";
+    struct response r = {0};
+    json_t *topics;
+    int64_t id;
+    (void)state;
+
+    client_request(&anon, "POST", "/api/v1/matters", "application/x-www-form-urlencoded", form,
+                   strlen(form), NULL, &r);
+    assert_status(&r, 201);
+    client_get(&admin, &r, "/api/v1/matters?limit=1");
+    id = json_int_member(json_array_get(response_items(&r), 0), "id");
+    client_get(&admin, &r, "/api/v1/matters/%lld", (long long)id);
+    topics =
+        json_object_get(json_object_get(json_object_get(r.json, "matter"), "attributes"), "topics");
+    assert_int_equal(json_array_size(topics), 2);
+    assert_string_equal(json_string_value(json_array_get(topics, 0)), "traffic");
+    assert_string_equal(json_string_value(json_array_get(topics, 1)), "security");
+    client_request(&anon, "POST", "/api/v1/matters", "application/x-www-form-urlencoded", bad,
+                   strlen(bad), NULL, &r);
+    assert_error(&r, 422, "invalid", "attribute[topics]");
+    response_release(&r);
+}
+
 static void test_photos__kept_by_content_and_checked_by_content(void **state)
 {
     struct response r = {0}, t = {0}, p = {0};
@@ -597,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_flow__every_state_live_on_the_tracking_stream),
         cmocka_unit_test(test_flow__illegal_and_concurrent_changes_conflict),
         cmocka_unit_test(test_submit__bad_input_names_the_field_and_writes_nothing),
+        cmocka_unit_test(test_submit__a_form_with_several_values_of_one_field),
         cmocka_unit_test(test_photos__kept_by_content_and_checked_by_content),
         cmocka_unit_test(test_queue__filters_and_paging),
         cmocka_unit_test(test_types__the_root_admin_routes_a_type_to_a_unit),

@@ -204,6 +204,9 @@ static void test_submit_form(void **state)
     assert_contains(r.body, "data-type-fields=\"complaint\"");
     assert_contains(r.body, "data-type-fields=\"safety\"");
     assert_contains(r.body, "name=\"attribute[category]\"");
+    /* A list of several choices is checkboxes under the field's one name. */
+    assert_contains(r.body,
+                    "<input type=\"checkbox\" name=\"attribute[topics]\" value=\"traffic\">");
     assert_contains(r.body, "type=\"datetime-local\"");
     assert_contains(r.body, "accept=\"image/jpeg,image/png\" capture=\"environment\"");
     /* the location needs JavaScript: hidden without it */

@@ -107,12 +107,29 @@ static int form_attributes(struct http_request *req, const struct http_form *f, 
     json_array_foreach(defs, i, def)
     {
         const char *code = json_string_value(json_object_get(def, "code"));
-        const char *v =
-            code ? http_form_get(f, arena_printf(req->arena, "attribute[%s]", code)) : NULL;
-        if (!v && code)
-            v = http_form_get(f, arena_printf(req->arena, "attribute[%s][]", code));
-        if (v)
-            json_object_set_new(*out, code, json_string(v));
+        const char *dt = json_string_value(json_object_get(def, "datatype"));
+        const char **values;
+        size_t n;
+
+        if (!code)
+            continue;
+        /* A list of checkboxes repeats its name, with or without "[]". */
+        n = http_form_get_all(f, req->arena, arena_printf(req->arena, "attribute[%s]", code),
+                              &values);
+        if (n == 0)
+            n = http_form_get_all(f, req->arena, arena_printf(req->arena, "attribute[%s][]", code),
+                                  &values);
+        if (n == 0)
+            continue;
+        if (dt && strcmp(dt, "multivaluelist") == 0) {
+            json_t *list = json_array();
+            for (size_t k = 0; k < n; k++)
+                if (*values[k])
+                    json_array_append_new(list, json_string(values[k]));
+            json_object_set_new(*out, code, list);
+        } else {
+            json_object_set_new(*out, code, json_string(values[0]));
+        }
     }
     json_decref(defs);
     return 0;

@@ -297,8 +297,8 @@ static json_t *attribute_inputs(struct arena *a, const struct matter_type *t,
         const char *dt = json_string_value(json_object_get(fd, "datatype"));
         const char *label = json_string_value(json_object_get(fd, "description"));
         json_t *values = json_object_get(fd, "values"), *opts = json_array(), *o;
-        const char *name, *id, *value;
-        size_t k;
+        const char *name, *id, *value, **chosen = NULL;
+        size_t k, nchosen;
         json_t *v;
 
         if (!code || !dt)
@@ -306,16 +306,21 @@ static json_t *attribute_inputs(struct arena *a, const struct matter_type *t,
         name = arena_printf(a, "attribute[%s]", code);
         id = arena_printf(a, "attr-%s-%s", t->code, code);
         value = f ? http_form_get(f, name) : NULL;
+        nchosen = f ? http_form_get_all(f, a, name, &chosen) : 0;
         json_array_foreach(values, k, v)
         {
             const char *key = json_string_value(json_object_get(v, "key"));
             const char *vname = json_string_value(json_object_get(v, "name"));
+            bool selected = false;
             if (!key)
                 continue;
-            json_array_append_new(opts, json_pack("{s:s, s:s, s:b, s:s}", "key", key, "name",
-                                                  vname ? vname : key, "selected",
-                                                  value && strcmp(value, key) == 0, "id",
-                                                  arena_printf(a, "%s-%zu", id, k + 1)));
+            for (size_t j = 0; j < nchosen; j++)
+                selected |= strcmp(chosen[j], key) == 0;
+            /* "field": the input's name, for a checkbox of a list */
+            json_array_append_new(opts,
+                                  json_pack("{s:s, s:s, s:s, s:b, s:s}", "key", key, "name",
+                                            vname ? vname : key, "field", name, "selected",
+                                            selected, "id", arena_printf(a, "%s-%zu", id, k + 1)));
         }
         o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:o}", "name", name, "id", id, "label",
                       label ? label : code, "required",
