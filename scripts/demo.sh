@@ -27,6 +27,8 @@ fi
 
 echo
 echo "fazhi 演示服务：http://$listen/"
+echo "  居民端（智慧城西）：http://$listen/submit 反映事项，http://$listen/track 查询办理进度"
+echo "  工作人员：http://$listen/login"
 cat "$dir/accounts.txt"
 cat <<MSG
 （删除 $dir/ 目录即可重新生成）
