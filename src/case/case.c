@@ -542,9 +542,11 @@ int case_take(struct store_conn *c, struct arena *a, const struct case_actor *wh
         json_decref(data);
         data = json_object();
     }
+    /* The days of a days_field are the case's as it was opened: a field of
+     * this transition cannot change them. */
+    rc = next_due(t, x, date_of_instant(now), data, due, &extended, ec);
     if (fields)
         json_object_update(data, fields);
-    rc = next_due(t, x, date_of_instant(now), data, due, &extended, ec);
     data_text = json_dump_arena(a, data);
     json_decref(data);
     if (rc < 0)

@@ -195,6 +195,10 @@ size_t str_clean_utf8_prefix(const char *s, size_t n)
         if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
             (cp >= 0xd800 && cp <= 0xdfff))
             return i;
+        /* Noncharacters: not for interchange, and U+FFFE, U+FFFF would make
+         * an XML document (Open311, DOCX, XLSX) ill-formed. */
+        if ((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe)
+            return i;
         i += k + 1;
     }
     return n;

@@ -50,8 +50,10 @@ int str_to_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 void str_hex(char *out, const unsigned char *in, size_t n);
 
 /*
- * True if the n bytes at s are valid UTF-8 with no NUL and no C0 control
- * other than tab, newline and carriage return: what text fields accept.
+ * True if the n bytes at s are valid UTF-8 with no NUL, no C0 control other
+ * than tab, newline and carriage return, and no noncharacter (U+FDD0 to
+ * U+FDEF, U+FFFE, U+FFFF and their likes in every plane): what text fields
+ * accept, and what any XML document may hold.
  */
 bool str_is_clean_utf8(const char *s, size_t n);
 

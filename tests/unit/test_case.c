@@ -46,6 +46,26 @@ static const struct case_deadline req_deadlines[] = {
 static const struct case_type req_type = {"testreq", "测试申请", req_states, req_transitions,
                                           req_deadlines};
 
+/* A type whose period is the case's own ("days"), restarted by "restart",
+ * and which "move" hands to another unit. */
+static const struct case_state days_states[] = {
+    {"open", "办理中", false},
+    {NULL, NULL, false},
+};
+static const struct case_transition days_transitions[] = {
+    {"open", "立案", NULL, "open", ROLE_STAFF, NULL, false, NULL},
+    {"restart", "重新计时", "open", "open", ROLE_STAFF, NULL, false, NULL},
+    {"move", "移交", "open", "open", ROLE_STAFF | ROLE_LEADER, NULL, false, "unit_id"},
+    {NULL, NULL, NULL, NULL, 0, NULL, false, NULL},
+};
+static const struct case_deadline days_deadlines[] = {
+    {"open", 10, CASE_WORKING_DAYS, NULL, 0, NULL, "days"},
+    {"restart", 10, CASE_WORKING_DAYS, NULL, 0, NULL, "days"},
+    {NULL, 0, CASE_WORKING_DAYS, NULL, 0, NULL, NULL},
+};
+static const struct case_type days_type = {"testdays", "测试期限", days_states, days_transitions,
+                                           days_deadlines};
+
 struct fixture {
     char dir[64];
     char path[128];
@@ -555,6 +575,82 @@ static void test_cases_list__labels_days_json(void **state)
 }
 
 /* The watcher announces at start and stops at once, not after its period. */
+struct days_op {
+    struct fixture *f;
+    const struct principal *p;
+    const char *transition;
+    const char *fields;
+    int64_t id, now_ms;
+    struct case_rec rec;
+};
+
+static int days_unit(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct days_op *o = arg;
+    struct case_actor who = {o->p, certified_none, NULL, o->now_ms};
+    json_t *fields = o->fields ? json_loads(o->fields, 0, NULL) : NULL;
+    int rc = o->id ? case_take(c, o->f->a, &who, &days_type, o->id, o->transition, fields, 0, NULL,
+                               &o->rec, ec)
+                   : case_open(c, o->f->a, &who, &days_type, 2, "/1/2/", "open", fields, NULL,
+                               &o->id, ec);
+    json_decref(fields);
+    return rc;
+}
+
+/* days_field: the case's own number of days, fixed when it is opened. */
+static void test_case_days_field__fixed_at_opening(void **state)
+{
+    struct fixture *f = *state;
+    struct err_ctx ec;
+    struct days_op o = {
+        .f = f, .p = &f->staff, .fields = "{\"days\":3}", .now_ms = at("2023-01-16")};
+
+    err_clear(&ec);
+    assert_int_equal(store_write(f->s, days_unit, &o, &ec), 0);
+    o.transition = "restart";
+    o.fields = "{\"days\":30}"; /* a transition's field cannot change the period */
+    o.now_ms = at("2023-01-17");
+    assert_int_equal(store_write(f->s, days_unit, &o, &ec), 0);
+    assert_string_equal(o.rec.due_on, "2023-01-20"); /* 3 working days from 01-17 */
+    /* Without the field, the rule's own days. */
+    o = (struct days_op){.f = f, .p = &f->staff, .now_ms = at("2023-01-16")};
+    assert_int_equal(store_write(f->s, days_unit, &o, &ec), 0);
+    o.transition = "restart";
+    assert_int_equal(store_write(f->s, days_unit, &o, &ec), 0);
+    /* 10 working days from 01-16, over the 2023 Spring Festival (01-21..27 off,
+     * 01-28 and 01-29 worked) */
+    assert_string_equal(o.rec.due_on, "2023-02-02");
+}
+
+/* unit_field: a transition hands the case to a unit in the actor's scope. */
+static void test_case_unit_field__moves_within_scope(void **state)
+{
+    struct fixture *f = *state;
+    struct err_ctx ec;
+    struct days_op o = {.f = f, .p = &f->staff, .now_ms = at("2023-01-16")};
+
+    err_clear(&ec);
+    assert_int_equal(store_write(f->s, days_unit, &o, &ec), 0);
+    o.transition = "move";
+    o.fields = "{\"unit_id\":3}"; /* outside the clerk's subtree */
+    assert_int_equal(store_write(f->s, days_unit, &o, &ec), ERR_INVALID);
+    assert_string_equal(ec.field, "unit_id");
+    o.fields = "{\"unit_id\":\"3\"}";
+    err_clear(&ec);
+    assert_int_equal(store_write(f->s, days_unit, &o, &ec), ERR_INVALID);
+    o.p = &f->leader; /* the district's leader sees both */
+    o.fields = "{\"unit_id\":3}";
+    err_clear(&ec);
+    assert_int_equal(store_write(f->s, days_unit, &o, &ec), 0);
+    assert_int_equal(o.rec.unit_id, 3);
+    assert_string_equal(o.rec.unit_path, "/1/3/");
+    /* Now the first clerk no longer sees it. */
+    o.p = &f->staff;
+    o.transition = "restart";
+    o.fields = NULL;
+    assert_int_equal(store_write(f->s, days_unit, &o, &ec), ERR_NOT_FOUND);
+}
+
 static void test_cases_watch__marks_at_start_and_stops(void **state)
 {
     struct fixture *f = *state;
@@ -586,6 +682,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_case_take__history_audit_event_one_unit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_case_history__rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_days_field__fixed_at_opening, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_unit_field__moves_within_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_case_overdue__lists_and_event, setup, teardown),
         cmocka_unit_test(test_cases_days_until),
         cmocka_unit_test(test_cases_type_register),

@@ -73,11 +73,16 @@ static void test_str_is_clean_utf8__table(void **state)
         {"tab\tnewline\n", true},
         {"bell\a", false},
         {"del\x7f", false},
-        {"\xc0\xaf", false},         /* overlong '/' */
-        {"\xe4\xb8", false},         /* truncated */
-        {"\xed\xa0\x80", false},     /* surrogate */
-        {"\xf4\x90\x80\x80", false}, /* above U+10FFFF */
-        {"\xf0\x9f\x98\x80", true},  /* emoji */
+        {"\xc0\xaf", false},                 /* overlong '/' */
+        {"\xe4\xb8", false},                 /* truncated */
+        {"\xed\xa0\x80", false},             /* surrogate */
+        {"\xf4\x90\x80\x80", false},         /* above U+10FFFF */
+        {"\xf0\x9f\x98\x80", true},          /* emoji */
+        {"\xe9\x97\xae\xef\xbf\xbf", false}, /* U+FFFF: XML refuses it */
+        {"\xef\xbf\xbe", false},             /* U+FFFE */
+        {"\xef\xb7\x90", false},             /* U+FDD0 */
+        {"\xf0\x9f\xbf\xbf", false},         /* U+1FFFF */
+        {"\xef\xbf\xbd", true},              /* U+FFFD, the replacement character */
     };
 
     (void)state;
