@@ -9,6 +9,7 @@
 #include "core/compat.h"
 
 #include <ctype.h>
+#include <dirent.h>
 
 #include "harness.h"
 
@@ -98,6 +99,32 @@ static int64_t matter_rows(void)
         cursor = json_int_member(r.json, "next_cursor");
     }
     response_release(&r);
+    return n;
+}
+
+/* How many files the server's photo store holds (DB.files/xx/...). */
+static size_t stored_files(void)
+{
+    char dir[300];
+    size_t n = 0;
+    DIR *top, *sub;
+    struct dirent *e, *f;
+
+    snprintf(dir, sizeof(dir), "%s.files", srv.db);
+    top = opendir(dir);
+    assert_non_null(top);
+    while ((e = readdir(top)) != NULL) {
+        char path[600];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (!(sub = opendir(path)))
+            continue;
+        while ((f = readdir(sub)) != NULL)
+            n += f->d_name[0] != '.';
+        closedir(sub);
+    }
+    closedir(top);
     return n;
 }
 
@@ -439,6 +466,23 @@ static void test_photos__kept_by_content_and_checked_by_content(void **state)
     assert_int_equal(p.status, 404);
 
     before = matter_rows();
+    {
+        /* A good photo with a bad phone: refused, and the photo not kept. */
+        size_t fresh_len = sizeof(png_1x1) + 4, files_before = stored_files();
+        unsigned char *fresh = malloc(fresh_len);
+        memcpy(fresh, png_1x1, sizeof(png_1x1));
+        memcpy(fresh + sizeof(png_1x1), "only", 4); /* a content no earlier test stored */
+        const struct part bad_phone[] = {
+            TEXT("type", "consultation"),
+            TEXT("description", "x"),
+            TEXT("phone", "12345"),
+            {"photo", "p.png", "image/png", fresh, fresh_len},
+        };
+        post_multipart(&anon, bad_phone, 4, &t);
+        assert_error(&t, 422, "invalid", "phone");
+        assert_int_equal(stored_files(), files_before);
+        free(fresh);
+    }
     {
         /* Text named like a photo. */
         const struct part fake[] = {

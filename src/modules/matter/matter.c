@@ -1075,7 +1075,7 @@ static int check_attributes(struct arena *a, const struct matter_type *t, json_t
     int rc = 0;
 
     if (given && !json_is_object(given))
-        rc = err_set(ec, ERR_INVALID, "attributes", "attributes 应为对象");
+        rc = err_set(ec, ERR_INVALID, "attributes", "附加信息应为对象（字段代码: 值）");
     json_object_foreach(given, key, v)
     {
         bool known = false;
@@ -1122,12 +1122,54 @@ static void matter_principal(struct principal *out, const struct principal *p,
     snprintf(out->login, sizeof(out->login), "%s", out->actor);
 }
 
+/* A submission's values once checked, in the arena. */
+struct checked {
+    struct matter_type t;
+    const char *description, *address, *name, *phone, *attributes;
+};
+
+static int check_submission(struct store_conn *c, struct arena *a, const struct matter_new *in,
+                            struct checked *k, struct err_ctx *ec)
+{
+    int rc;
+
+    if (!in->type || !*in->type)
+        return err_set(ec, ERR_INVALID, "type", "请选择事项类型");
+    rc = matter_type_get(c, a, in->type, &k->t, ec);
+    if (rc == ERR_NOT_FOUND || (rc == 0 && !k->t.active)) {
+        err_clear(ec);
+        return err_set(ec, ERR_INVALID, "type", "事项类型不存在：%s", in->type);
+    }
+    if (rc < 0)
+        return rc;
+    if ((rc = check_text(a, in->description, "description", "事项描述", true,
+                         MATTER_DESCRIPTION_MAX, &k->description, ec)) < 0 ||
+        (rc = check_text(a, in->address, "address", "地点", false, MATTER_ADDRESS_MAX, &k->address,
+                         ec)) < 0 ||
+        (rc = check_text(a, in->name, "name", "姓名", false, MATTER_NAME_MAX, &k->name, ec)) < 0 ||
+        (rc = check_phone(a, in->phone, &k->phone, ec)) < 0)
+        return rc;
+    if (in->has_location && !(isfinite(in->lat) && in->lat >= -90 && in->lat <= 90))
+        return err_set(ec, ERR_INVALID, "lat", "纬度应在 -90 到 90 之间");
+    if (in->has_location && !(isfinite(in->lon) && in->lon >= -180 && in->lon <= 180))
+        return err_set(ec, ERR_INVALID, "lon", "经度应在 -180 到 180 之间");
+    if (in->nphotos > MATTER_PHOTOS_MAX)
+        return err_set(ec, ERR_INVALID, "photo", "照片最多 %d 张", MATTER_PHOTOS_MAX);
+    return check_attributes(a, &k->t, in->attributes, &k->attributes, ec);
+}
+
+int matter_submit_check(struct store_conn *c, struct arena *a, const struct matter_new *in,
+                        struct err_ctx *ec)
+{
+    struct checked k;
+    return check_submission(c, a, in, &k, ec);
+}
+
 int matter_submit(struct store_conn *c, struct arena *a, const struct principal *p,
                   const struct matter_new *in, struct matter *out, struct err_ctx *ec)
 {
-    struct matter_type t;
-    const char *description = NULL, *address = NULL, *name = NULL, *phone = NULL;
-    const char *attributes = NULL, *unit_path = NULL;
+    struct checked k;
+    const char *unit_path = NULL;
     const char *source = in->source ? in->source : "api";
     char code[MATTER_CODE_LEN];
     struct principal who_p;
@@ -1136,31 +1178,8 @@ int matter_submit(struct store_conn *c, struct arena *a, const struct principal 
     json_t *fields;
     int rc;
 
-    if (!in->type || !*in->type)
-        return err_set(ec, ERR_INVALID, "type", "请选择事项类型");
-    rc = matter_type_get(c, a, in->type, &t, ec);
-    if (rc == ERR_NOT_FOUND || (rc == 0 && !t.active)) {
-        err_clear(ec);
-        return err_set(ec, ERR_INVALID, "type", "事项类型不存在：%s", in->type);
-    }
-    if (rc < 0)
-        return rc;
-    if ((rc = check_text(a, in->description, "description", "事项描述", true,
-                         MATTER_DESCRIPTION_MAX, &description, ec)) < 0 ||
-        (rc = check_text(a, in->address, "address", "地点", false, MATTER_ADDRESS_MAX, &address,
-                         ec)) < 0 ||
-        (rc = check_text(a, in->name, "name", "姓名", false, MATTER_NAME_MAX, &name, ec)) < 0 ||
-        (rc = check_phone(a, in->phone, &phone, ec)) < 0)
-        return rc;
-    if (in->has_location && !(isfinite(in->lat) && in->lat >= -90 && in->lat <= 90))
-        return err_set(ec, ERR_INVALID, "lat", "纬度应在 -90 到 90 之间");
-    if (in->has_location && !(isfinite(in->lon) && in->lon >= -180 && in->lon <= 180))
-        return err_set(ec, ERR_INVALID, "lon", "经度应在 -180 到 180 之间");
-    if (in->nphotos > MATTER_PHOTOS_MAX)
-        return err_set(ec, ERR_INVALID, "photo", "照片最多 %d 张", MATTER_PHOTOS_MAX);
-    if ((rc = check_attributes(a, &t, in->attributes, &attributes, ec)) < 0)
-        return rc;
-    if ((rc = handling_unit(c, a, t.unit_code, &unit_id, &unit_path, ec)) < 0)
+    if ((rc = check_submission(c, a, in, &k, ec)) < 0 ||
+        (rc = handling_unit(c, a, k.t.unit_code, &unit_id, &unit_path, ec)) < 0)
         return rc;
 
     /* 40 random bits: a clash is rare, and checked. */
@@ -1175,7 +1194,7 @@ int matter_submit(struct store_conn *c, struct arena *a, const struct principal 
         return err_set(ec, ERR_UNAVAILABLE, NULL, "暂时无法生成查询码，请稍后重试");
 
     matter_principal(&who_p, p, unit_path, MATTER_RESIDENT_ACTOR);
-    fields = json_pack("{s:s, s:i}", "type", t.code, "deadline_days", t.deadline_days);
+    fields = json_pack("{s:s, s:i}", "type", k.t.code, "deadline_days", k.t.deadline_days);
     rc = case_open(c, a, &who, &matter_case_type, unit_id, unit_path, "submit", fields, NULL, &id,
                    ec);
     json_decref(fields);
@@ -1186,12 +1205,12 @@ int matter_submit(struct store_conn *c, struct arena *a, const struct principal 
     "attributes, source, submitted_by, submitted_at_ms, updated_at_ms, photos) VALUES ($1, $2, "   \
     "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)"
     if (in->has_location)
-        rc = store_exec(c, ec, INSERT_MATTER, "ittttddtttttii", id, code, t.code, description,
-                        address, in->lat, in->lon, phone, name, attributes, source, who_p.actor,
-                        now, (int64_t)in->nphotos);
+        rc = store_exec(c, ec, INSERT_MATTER, "ittttddtttttii", id, code, k.t.code, k.description,
+                        k.address, in->lat, in->lon, k.phone, k.name, k.attributes, source,
+                        who_p.actor, now, (int64_t)in->nphotos);
     else
-        rc = store_exec(c, ec, INSERT_MATTER, "ittttnntttttii", id, code, t.code, description,
-                        address, phone, name, attributes, source, who_p.actor, now,
+        rc = store_exec(c, ec, INSERT_MATTER, "ittttnntttttii", id, code, k.t.code, k.description,
+                        k.address, k.phone, k.name, k.attributes, source, who_p.actor, now,
                         (int64_t)in->nphotos);
 #undef INSERT_MATTER
     if (rc < 0)

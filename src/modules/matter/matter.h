@@ -198,6 +198,12 @@ struct matter {
 int matter_submit(struct store_conn *c, struct arena *a, const struct principal *p,
                   const struct matter_new *in, struct matter *out, struct err_ctx *ec);
 
+/* matter_submit()'s checks alone, writing nothing: for a caller that must
+ * store files (photos) only for a submission that will be accepted. Inside a
+ * read. */
+int matter_submit_check(struct store_conn *c, struct arena *a, const struct matter_new *in,
+                        struct err_ctx *ec);
+
 /* Matter 'id' if its unit is in p's scope (p NULL: any); ERR_NOT_FOUND. */
 int matter_get(struct store_conn *c, struct arena *a, const struct principal *p, int64_t id,
                struct matter *out, struct err_ctx *ec);

@@ -33,10 +33,18 @@ void matter_set_blob_store(struct blob_store *bs)
 struct submit_op {
     const struct principal *p;
     struct matter_new in;
+    const struct http_file *files; /* photos, checked but not stored yet */
+    size_t nfiles;
     struct matter *out;
     struct arena *arena;
     json_t *view; /* the public view with its history */
 };
+
+static int check_submit(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct submit_op *o = arg;
+    return matter_submit_check(c, o->arena, &o->in, ec);
+}
 
 static int do_submit(struct store_conn *c, void *arg, struct err_ctx *ec)
 {
@@ -70,6 +78,12 @@ static int read_type(struct store_conn *c, void *arg, struct err_ctx *ec)
     return rc;
 }
 
+/* The words for "lat" and "lon" in messages. */
+static const char *coordinate_label(const char *name)
+{
+    return strcmp(name, "lat") == 0 ? "纬度" : "经度";
+}
+
 /* A coordinate from a form field; absent is NAN. */
 static int form_coordinate(const struct http_form *f, const char *name, double *out,
                            struct err_ctx *ec)
@@ -82,7 +96,7 @@ static int form_coordinate(const struct http_form *f, const char *name, double *
         return 0;
     *out = strtod(s, &end);
     if (end == s || *end || !isfinite(*out))
-        return err_set(ec, ERR_INVALID, name, "%s 应为数字", name);
+        return err_set(ec, ERR_INVALID, name, "%s应为数字", coordinate_label(name));
     return 0;
 }
 
@@ -135,16 +149,12 @@ static int form_attributes(struct http_request *req, const struct http_form *f, 
     return 0;
 }
 
-/* Checks the photos of a form and stores them by content. */
-static int store_photos(struct http_request *req, const struct http_form *f, struct matter_new *in,
-                        struct err_ctx *ec)
+/* Checks the photos of a form: how many, how big, images by content. */
+static int check_photos(const struct http_form *f, struct submit_op *o, struct err_ctx *ec)
 {
     const struct http_file *files;
     size_t n = http_form_files(f, "photo", &files);
-    struct matter_photo *photos;
 
-    if (n == 0)
-        return 0;
     if (n > MATTER_PHOTOS_MAX)
         return err_set(ec, ERR_INVALID, "photo", "照片最多 %d 张", MATTER_PHOTOS_MAX);
     for (size_t i = 0; i < n; i++) {
@@ -153,19 +163,30 @@ static int store_photos(struct http_request *req, const struct http_form *f, str
         if (!media_image_type(files[i].data, files[i].len))
             return err_set(ec, ERR_INVALID, "photo", "第 %zu 张照片不是 JPEG 或 PNG 图片", i + 1);
     }
-    if (!photo_store)
+    if (n && !photo_store)
         return err_set(ec, ERR_UNAVAILABLE, "photo", "暂不能上传照片");
-    photos = arena_calloc(req->arena, n, sizeof(*photos));
-    for (size_t i = 0; i < n; i++) {
-        int rc = blob_put(photo_store, files[i].data, files[i].len, photos[i].sha256, ec);
+    o->files = files;
+    o->nfiles = n;
+    o->in.nphotos = n; /* counted by the checks; stored by store_photos() */
+    return 0;
+}
+
+/* Stores the checked photos by content: each file is on disk before the
+ * unit of work that names it commits. */
+static int store_photos(struct submit_op *o, struct err_ctx *ec)
+{
+    struct matter_photo *photos = arena_calloc(o->arena, o->nfiles, sizeof(*photos));
+
+    for (size_t i = 0; i < o->nfiles; i++) {
+        int rc = blob_put(photo_store, o->files[i].data, o->files[i].len, photos[i].sha256, ec);
         if (rc < 0)
             return rc;
         photos[i].seq = (int)i + 1;
-        photos[i].content_type = media_image_type(files[i].data, files[i].len);
-        photos[i].bytes = (int64_t)files[i].len;
+        photos[i].content_type = media_image_type(o->files[i].data, o->files[i].len);
+        photos[i].bytes = (int64_t)o->files[i].len;
     }
-    in->photos = photos;
-    in->nphotos = n;
+    o->in.photos = photos;
+    o->in.nphotos = o->nfiles;
     return 0;
 }
 
@@ -187,10 +208,10 @@ static int submission_from_json(struct http_request *req, struct matter_new *in,
     in->attributes = json_object_get(body, "attributes");
     lat = json_object_get(body, "lat");
     lon = json_object_get(body, "lon");
-    if ((lat && !json_is_null(lat) && !json_is_number(lat)))
-        return err_set(ec, ERR_INVALID, "lat", "lat 应为数字");
-    if ((lon && !json_is_null(lon) && !json_is_number(lon)))
-        return err_set(ec, ERR_INVALID, "lon", "lon 应为数字");
+    if (lat && !json_is_null(lat) && !json_is_number(lat))
+        return err_set(ec, ERR_INVALID, "lat", "纬度应为数字");
+    if (lon && !json_is_null(lon) && !json_is_number(lon))
+        return err_set(ec, ERR_INVALID, "lon", "经度应为数字");
     if (json_is_number(lat) != json_is_number(lon))
         return err_set(ec, ERR_INVALID, json_is_number(lat) ? "lon" : "lat", "经纬度须同时填写");
     in->has_location = json_is_number(lat);
@@ -199,8 +220,9 @@ static int submission_from_json(struct http_request *req, struct matter_new *in,
     return 0;
 }
 
-static int submission_from_form(struct http_request *req, struct matter_new *in, struct err_ctx *ec)
+static int submission_from_form(struct http_request *req, struct submit_op *o, struct err_ctx *ec)
 {
+    struct matter_new *in = &o->in;
     struct http_form *f;
     double lat, lon;
     int rc;
@@ -223,45 +245,46 @@ static int submission_from_form(struct http_request *req, struct matter_new *in,
     if ((rc = form_attributes(req, f, in->type, &in->attributes, ec)) < 0)
         return rc;
     arena_on_free(req->arena, (arena_cleanup_fn)json_decref, in->attributes);
-    return store_photos(req, f, in, ec);
+    return check_photos(f, o, ec);
 }
 
-static struct submit_op *submit(struct http_request *req, const char *source, bool anonymous,
-                                struct matter *out, struct err_ctx *ec, int *rc)
+/*
+ * Reads, checks and submits. Photos are stored only for a submission that
+ * passes every check (a read first), so a refused one writes nothing.
+ */
+static int submit(struct http_request *req, const char *source, bool anonymous, struct submit_op *o,
+                  struct err_ctx *ec)
 {
-    struct submit_op *o = arena_zalloc(req->arena, sizeof(*o));
     const char *ct = http_header(req, "Content-Type");
+    int rc;
 
     o->p = anonymous ? NULL : req->principal;
-    o->out = out;
     o->arena = req->arena;
     o->in.source = source;
     if (ct && strncasecmp(ct, "application/json", 16) == 0)
-        *rc = submission_from_json(req, &o->in, ec);
+        rc = submission_from_json(req, &o->in, ec);
     else
-        *rc = submission_from_form(req, &o->in, ec);
-    if (*rc == 0)
-        *rc = store_write(req->store, do_submit, o, ec);
-    if (*rc == 0)
+        rc = submission_from_form(req, o, ec);
+    if (rc == 0 && o->nfiles > 0 && (rc = store_read(req->store, check_submit, o, ec)) == 0)
+        rc = store_photos(o, ec);
+    if (rc == 0 && (rc = store_write(req->store, do_submit, o, ec)) == 0)
         arena_on_free(req->arena, (arena_cleanup_fn)json_decref, o->view);
-    return o;
+    return rc;
 }
 
 int matter_http_submit(struct http_request *req, const char *source, bool anonymous,
                        struct matter *out, struct err_ctx *ec)
 {
-    int rc;
-
-    submit(req, source, anonymous, out, ec, &rc);
-    return rc;
+    struct submit_op o = {.out = out};
+    return submit(req, source, anonymous, &o, ec);
 }
 
 /* POST /api/v1/matters */
 static int handle_submit(struct http_request *req, struct err_ctx *ec)
 {
     struct matter m;
-    int rc;
-    struct submit_op *o = submit(req, "api", false, &m, ec, &rc);
+    struct submit_op o = {.out = &m};
+    int rc = submit(req, "api", false, &o, ec);
 
     if (rc < 0)
         return rc;
@@ -269,7 +292,7 @@ static int handle_submit(struct http_request *req, struct err_ctx *ec)
                            json_pack("{s:s, s:s, s:s, s:O}", "code", m.code, "track_url",
                                      arena_printf(req->arena, "/track/%s", m.code), "qr_url",
                                      arena_printf(req->arena, "/track/%s/qr.svg", m.code), "matter",
-                                     o->view));
+                                     o.view));
 }
 
 /* ================================================================
