@@ -892,14 +892,32 @@ static void test_open311__optional_location_and_description(void **state)
 
     (void)state;
     post_request("json",
-                 form("api_key", api_key, "service_code", "consultation", "address_id", "545483",
-                      "phone", PHONE, "description", "低保申请需要哪些材料", NULL),
+                 form("api_key", api_key, "service_code", "suggestion", "address_id", "545483",
+                      "phone", PHONE, "description", "建议增设公交站", NULL),
                  FORM_CT, &r);
     assert_status(&r, 200);
     one = get_request(id_of_reply(&r));
     assert_string_equal(json_str_member(one, "address"), "545483");
     assert_true(json_is_null(json_object_get(one, "lat")));
     json_decref(one);
+
+    /* A question about one's own affairs is accepted but never listed
+       publicly, not even by its id (the catalog's "public": false). */
+    post_request("json",
+                 form("api_key", api_key, "service_code", "consultation", "address_string", "x",
+                      "phone", PHONE, "description", "低保申请需要哪些材料", NULL),
+                 FORM_CT, &r);
+    assert_status(&r, 200);
+    id = id_of_reply(&r);
+    client_get(&anon, &r, "/open311/v2/requests/%lld.json", (long long)id);
+    assert_o311_error(&r, 404, "service_request_id");
+    client_get(&anon, &r, "/open311/v2/requests.json?service_request_id=%lld", (long long)id);
+    assert_status(&r, 200);
+    assert_int_equal(json_array_size(r.json), 0);
+    client_get(&anon, &r, "/open311/v2/requests.json?service_code=consultation");
+    assert_status(&r, 200);
+    assert_int_equal(json_array_size(r.json), 0);
+    assert_lacks(r.body, "低保");
 
     post_request("json",
                  form("api_key", api_key, "service_code", "suggestion", "address_string",
@@ -1223,7 +1241,7 @@ static void test_open311__bad_requests(void **state)
     }
     assert_true(token_id > 0);
     post_request("json",
-                 form("api_key", revoked, "service_code", "consultation", "address_string", "x",
+                 form("api_key", revoked, "service_code", "suggestion", "address_string", "x",
                       "phone", PHONE, "description", "撤销前", NULL),
                  FORM_CT, &r);
     assert_status(&r, 200);

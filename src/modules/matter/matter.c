@@ -166,7 +166,7 @@ bool matter_code_normalize(const char *in, char *out)
 
 #define TYPE_COLS                                                                                  \
     "code, name, description, group_name, keywords, unit_code, deadline_days, fields, active, "    \
-    "position FROM matter_types "
+    "position, listed FROM matter_types "
 
 static void read_type(struct store_stmt *st, struct arena *a, struct matter_type *t)
 {
@@ -180,6 +180,7 @@ static void read_type(struct store_stmt *st, struct arena *a, struct matter_type
     t->fields = arena_strdup(a, store_col_text(st, 7));
     t->active = store_col_int(st, 8) != 0;
     t->position = (int)store_col_int(st, 9);
+    t->listed = store_col_int(st, 10) != 0;
 }
 
 int matter_types_list(struct store_conn *c, struct arena *a, bool active_only,
@@ -368,13 +369,14 @@ static int catalog_write(struct store_conn *c, void *arg, struct err_ctx *ec)
 #define TEXT(key) json_text_of(t, key)
         rc = store_exec(c, ec,
                         "INSERT INTO matter_types (code, name, description, group_name, keywords, "
-                        "unit_code, deadline_days, fields, active, position) "
-                        "SELECT $1, $2, $3, $4, $5, $6, $7, $8, 1, $9 "
+                        "unit_code, deadline_days, fields, active, position, listed) "
+                        "SELECT $1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10 "
                         "WHERE NOT EXISTS (SELECT 1 FROM matter_types WHERE code = $1)",
-                        "ttttttiti", TEXT("code"), TEXT("name"), TEXT("description"), TEXT("group"),
-                        TEXT("keywords"), TEXT("unit"),
+                        "ttttttitii", TEXT("code"), TEXT("name"), TEXT("description"),
+                        TEXT("group"), TEXT("keywords"), TEXT("unit"),
                         (int64_t)json_integer_value(json_object_get(t, "deadline_days")),
-                        fields_text ? fields_text : "[]", (int64_t)(i + 1));
+                        fields_text ? fields_text : "[]", (int64_t)(i + 1),
+                        (int64_t)!json_is_false(json_object_get(t, "public")));
 #undef TEXT
         free(fields_text);
         if (rc < 0)
@@ -428,7 +430,7 @@ int matter_start(struct store *s, struct err_ctx *ec)
     "c.id, m.code, m.type_code, t.name, c.state, c.unit_id, u.name, u.path, m.description, "       \
     "m.address, m.lat, m.lon, m.phone, m.name, m.attributes, m.source, m.submitted_by, "           \
     "m.submitted_at_ms, m.updated_at_ms, c.due_on, m.resolved_at_ms, m.on_time, c.closed_at_ms, "  \
-    "m.reply, m.reject_reason, m.rating, m.rating_comment, c.version, m.photos "                   \
+    "m.reply, m.reject_reason, m.rating, m.rating_comment, c.version, m.photos, t.listed "         \
     "FROM matters m JOIN cases c ON c.id = m.case_id JOIN units u ON u.id = c.unit_id "            \
     "JOIN matter_types t ON t.code = m.type_code "
 
@@ -478,6 +480,7 @@ static void read_matter(struct store_stmt *st, struct arena *a, const char *toda
     m->rating_comment = text_or_null(a, st, 26);
     m->version = store_col_int(st, 27);
     m->nphotos = (size_t)store_col_int(st, 28);
+    m->type_listed = store_col_int(st, 29) != 0;
     m->overdue = !m->closed_at_ms && m->due_on && strcmp(m->due_on, today) < 0;
 }
 
@@ -603,7 +606,7 @@ int matter_list(struct store_conn *c, struct arena *a, const struct matter_filte
             }
             if (rc < 0)
                 return rc;
-            if (str_starts_with(m.unit_path, scope))
+            if (str_starts_with(m.unit_path, scope) && (!f->listed_only || m.type_listed))
                 (*out)[(*n)++] = m;
         }
         return 0;
@@ -628,23 +631,26 @@ int matter_list(struct store_conn *c, struct arena *a, const struct matter_filte
         f->oldest_first
             ? "SELECT " MATTER_COLS
               "WHERE u.path >= $1 AND u.path < $2 AND ($3 IS NULL OR m.type_code = $3) "
-              "AND ($4 IS NULL OR c.state = $4) AND ($5 < 0 OR ($5 = 1 AND c.closed_at_ms IS NULL) "
-              "OR ($5 = 0 AND c.closed_at_ms IS NOT NULL)) AND ($6 = 0 OR (c.closed_at_ms IS NULL "
+              "AND ($4 IS NULL OR c.state = $4) AND ($5 < 0 OR ($5 = 1) = (c.state NOT IN "
+              "('resolved', "
+              "'closed', 'rejected'))) AND ($6 = 0 OR (c.closed_at_ms IS NULL "
               "AND c.due_on < $7)) AND ($8 = 0 OR m.submitted_at_ms >= $8) AND ($9 = 0 OR "
               "m.submitted_at_ms < $9) AND ($10 IS NULL OR m.description LIKE $10 ESCAPE '\\' "
               "OR m.address LIKE $10 ESCAPE '\\') AND ($11 = 0 OR c.id > $11) "
-              "ORDER BY c.id LIMIT $12"
+              "AND ($13 = 0 OR t.listed = 1) ORDER BY c.id LIMIT $12"
             : "SELECT " MATTER_COLS
               "WHERE u.path >= $1 AND u.path < $2 AND ($3 IS NULL OR m.type_code = $3) "
-              "AND ($4 IS NULL OR c.state = $4) AND ($5 < 0 OR ($5 = 1 AND c.closed_at_ms IS NULL) "
-              "OR ($5 = 0 AND c.closed_at_ms IS NOT NULL)) AND ($6 = 0 OR (c.closed_at_ms IS NULL "
+              "AND ($4 IS NULL OR c.state = $4) AND ($5 < 0 OR ($5 = 1) = (c.state NOT IN "
+              "('resolved', "
+              "'closed', 'rejected'))) AND ($6 = 0 OR (c.closed_at_ms IS NULL "
               "AND c.due_on < $7)) AND ($8 = 0 OR m.submitted_at_ms >= $8) AND ($9 = 0 OR "
               "m.submitted_at_ms < $9) AND ($10 IS NULL OR m.description LIKE $10 ESCAPE '\\' "
               "OR m.address LIKE $10 ESCAPE '\\') AND ($11 = 0 OR c.id < $11) "
-              "ORDER BY c.id DESC LIMIT $12",
-        "ttttiitiitii", scope, arena_printf(a, "%s~", scope), f->type, f->state, (int64_t)f->open,
+              "AND ($13 = 0 OR t.listed = 1) ORDER BY c.id DESC LIMIT $12",
+        "ttttiitiitiii", scope, arena_printf(a, "%s~", scope), f->type, f->state, (int64_t)f->open,
         (int64_t)f->overdue, today, f->from_ms, f->to_ms,
-        f->q && *f->q ? like_pattern(a, f->q) : NULL, f->before_id, (int64_t)limit + 1);
+        f->q && *f->q ? like_pattern(a, f->q) : NULL, f->before_id, (int64_t)limit + 1,
+        (int64_t)f->listed_only);
     if (rc < 0)
         return rc;
     while ((rc = store_step(st, ec)) == 1) {

@@ -95,6 +95,8 @@ struct matter_type {
     const char *fields;      /* JSON array text: [{"code","datatype","required",
                                 "description","order","values":[{"key","name"}]}] */
     bool active;
+    bool listed; /* its matters may be listed publicly (Open311); false for
+                    private affairs: disputes, certificates, questions */
     int position;
 };
 
@@ -182,6 +184,7 @@ struct matter {
     int rating; /* 1..5, 0 when not rated */
     const char *rating_comment;
     int64_t version;
+    bool type_listed; /* its type may be listed publicly (matter_type.listed) */
     struct matter_photo *photos;
     size_t nphotos;
 };
@@ -217,12 +220,14 @@ struct matter_filter {
     int64_t unit_id;        /* 0: the whole scope; else that unit's subtree */
     const char *type;       /* NULL: every type */
     const char *state;      /* NULL: every state */
-    int open;               /* 1: open only, 0: closed only, -1: both */
+    int open;               /* 1: not concluded (submitted .. in progress), 0: concluded
+                               (resolved, closed, rejected), -1: both */
     bool overdue;           /* only open matters due before today */
     int64_t from_ms, to_ms; /* submitted in [from, to); 0: unbounded */
     const int64_t *ids;     /* only these ids, when nids > 0 */
     size_t nids;
     const char *q;     /* words in the description or address, or NULL */
+    bool listed_only;  /* only matters of types that may be listed publicly */
     int64_t before_id; /* cursor: ids below it (newest first); 0: from the newest */
     bool oldest_first; /* ascending submission order instead */
     size_t limit;      /* 1..MATTER_LIST_MAX */

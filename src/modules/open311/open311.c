@@ -567,7 +567,7 @@ static int by_id_desc(const void *x, const void *y)
 static int read_requests(struct store_conn *c, void *arg, struct err_ctx *ec)
 {
     struct list_read *r = arg;
-    struct matter_filter f = {.scope_path = "", .open = -1};
+    struct matter_filter f = {.scope_path = "", .open = -1, .listed_only = true};
     size_t ncodes = r->ncodes ? r->ncodes : 1, out = 0;
     int rc;
 
@@ -772,6 +772,9 @@ static int read_one(struct store_conn *c, void *arg, struct err_ctx *ec)
         err_clear(ec);
         return 0;
     }
+    /* A matter of a private affair is not public, even by its id. */
+    if (rc == 0 && !r->t.listed)
+        return err_set(ec, ERR_NOT_FOUND, NULL, "服务请求不存在");
     r->has_type = rc == 0;
     return rc;
 }

@@ -4,7 +4,9 @@
 -- figures the report counts.
 --
 -- matter_types is the catalog, loaded from conf/matter-types.json on first
--- start. fields is a JSON array of the type's extra fields.
+-- start. fields is a JSON array of the type's extra fields. listed is 0 for
+-- types whose matters tell of residents' private affairs (disputes,
+-- certificates, questions): Open311 does not list them publicly.
 CREATE TABLE matter_types (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -15,6 +17,7 @@ CREATE TABLE matter_types (
     deadline_days INTEGER NOT NULL,
     fields TEXT NOT NULL DEFAULT '[]',
     active INTEGER NOT NULL DEFAULT 1,
+    listed INTEGER NOT NULL DEFAULT 1,
     position INTEGER NOT NULL DEFAULT 0
 );
 
