@@ -230,3 +230,15 @@ const char *str_trim(const char *s, size_t *len)
     *len = n;
     return s;
 }
+
+size_t str_utf8_prefix_len(const char *s, size_t max_chars)
+{
+    size_t i = 0;
+
+    for (size_t chars = 0; s[i] && chars < max_chars; chars++) {
+        i++;
+        while (((unsigned char)s[i] & 0xc0) == 0x80)
+            i++;
+    }
+    return i;
+}

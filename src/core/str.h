@@ -65,6 +65,10 @@ size_t str_clean_utf8_prefix(const char *s, size_t n);
 /* Number of Unicode code points in valid UTF-8 's'. */
 size_t str_utf8_len(const char *s);
 
+/* The bytes of the first 'max_chars' characters of UTF-8 's' (all of it
+ * when shorter): where to cut it; s[result] != '\0' when it was cut. */
+size_t str_utf8_prefix_len(const char *s, size_t max_chars);
+
 /* 's' without the spaces, tabs and line breaks at either end: returns where
  * the text starts and sets *len to its length. */
 const char *str_trim(const char *s, size_t *len);

@@ -115,3 +115,8 @@ int date_weekday(const struct date *d)
     int64_t w = (days % 7 + 7 + 3) % 7;
     return (int)w + 1;
 }
+
+int64_t date_start_ms(const struct date *d, int days)
+{
+    return (date_to_days(d) + days) * 86400000LL - TIME_CST_OFFSET_MS;
+}

@@ -42,6 +42,10 @@ struct date date_from_days(int64_t days);
 /* The local (UTC+8) date of an instant. */
 struct date date_of_instant(int64_t ms);
 
+/* The instant the local day 'd' begins (its midnight in UTC+8), plus 'days'
+ * whole days: date_start_ms(&d, 1) is where the day ends, exclusive. */
+int64_t date_start_ms(const struct date *d, int days);
+
 /* 1 = Monday ... 7 = Sunday. */
 int date_weekday(const struct date *d);
 

@@ -31,16 +31,11 @@ static void esc(struct strbuf *out, const char *s)
 /* Appends at most 'max' characters of UTF-8 's', with "…" when cut. */
 static void esc_cut(struct strbuf *out, const char *s, size_t max)
 {
-    size_t chars = 0, i = 0;
+    size_t i;
 
     if (!s)
         return;
-    while (s[i] && chars < max) {
-        i++;
-        while (((unsigned char)s[i] & 0xc0) == 0x80)
-            i++;
-        chars++;
-    }
+    i = str_utf8_prefix_len(s, max);
     template_escape_html(out, s, i);
     if (s[i])
         strbuf_adds(out, "…");

@@ -807,11 +807,21 @@ json_t *matter_json(const struct matter *m, const struct principal *viewer)
     return o;
 }
 
-/* Whether the resident may still reopen: resolved, within the window. */
-static bool reopen_open(const struct matter *m, int64_t now)
+bool matter_can_reopen(const struct matter *m, int64_t now, int64_t *until_ms)
 {
-    return strcmp(m->state, "resolved") == 0 && m->resolved_at_ms &&
-           now - m->resolved_at_ms <= (int64_t)MATTER_REOPEN_DAYS * 86400 * 1000;
+    int64_t until = m->resolved_at_ms + (int64_t)MATTER_REOPEN_DAYS * 86400 * 1000;
+
+    if (until_ms)
+        *until_ms = until;
+    return strcmp(m->state, "resolved") == 0 && m->resolved_at_ms && now <= until;
+}
+
+const char *matter_summary(struct arena *a, const char *description, size_t max_chars)
+{
+    const char *s = description ? description : "";
+    size_t n = str_utf8_prefix_len(s, max_chars);
+
+    return s[n] ? arena_printf(a, "%.*s…", (int)n, s) : s;
 }
 
 json_t *matter_track_json(const struct matter *m, const struct matter_step *steps, size_t n)
@@ -841,7 +851,7 @@ json_t *matter_track_json(const struct matter *m, const struct matter_step *step
     json_object_set_new(o, "resolved_at", instant_json(m->resolved_at_ms));
     json_object_set_new(o, "closed_at", instant_json(m->closed_at_ms));
     json_object_set_new(o, "can_rate", json_boolean(strcmp(m->state, "resolved") == 0));
-    json_object_set_new(o, "can_reopen", json_boolean(reopen_open(m, now)));
+    json_object_set_new(o, "can_reopen", json_boolean(matter_can_reopen(m, now, NULL)));
     json_object_set_new(o, "photos", photos_json(m));
     json_object_set_new(o, "history", history);
     return o;
@@ -1369,7 +1379,7 @@ int matter_resident_act(struct store_conn *c, struct arena *a, const char *code,
     if ((rc = matter_by_code(c, a, code, &cur, ec)) < 0)
         return rc;
     if (strcmp(transition, "reopen") == 0 && strcmp(cur.state, "resolved") == 0 &&
-        !reopen_open(&cur, now))
+        !matter_can_reopen(&cur, now, NULL))
         return err_set(ec, ERR_CONFLICT, "transition", "办结已超过 %d 天，不能再申请重新办理",
                        MATTER_REOPEN_DAYS);
     matter_principal(&res, NULL, cur.unit_path, MATTER_RESIDENT_ACTOR);

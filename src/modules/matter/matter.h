@@ -274,6 +274,15 @@ int matter_resident_act(struct store_conn *c, struct arena *a, const char *code,
                         const char *transition, json_t *fields, int64_t at_ms, struct matter *out,
                         struct err_ctx *ec);
 
+/* The first 'max_chars' characters of a description, with "…" when cut:
+ * what lists show of it. */
+const char *matter_summary(struct arena *a, const char *description, size_t max_chars);
+
+/* Whether the resident may still ask to reopen it at 'now': resolved, and
+ * within MATTER_REOPEN_DAYS days of the reply. *until_ms (may be NULL) gets
+ * the end of that window. */
+bool matter_can_reopen(const struct matter *m, int64_t now, int64_t *until_ms);
+
 /* The label of a transition or state code ("accept" -> "受理"). */
 const char *matter_transition_label(const char *transition);
 const char *matter_state_label(const char *state);

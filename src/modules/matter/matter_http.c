@@ -373,7 +373,7 @@ static int local_day_ms(const char *s, const char *field, int days, int64_t *out
 
     if (date_parse(s, &d) != 0)
         return err_set(ec, ERR_BAD_REQUEST, field, "%s 应为日期 YYYY-MM-DD", field);
-    *out = ((date_to_days(&d) + days) * 86400 - 8 * 3600) * 1000;
+    *out = date_start_ms(&d, days);
     return 0;
 }
 

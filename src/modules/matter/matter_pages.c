@@ -19,8 +19,7 @@
  *                                again with the error beside the field
  *
  * The portal's forms and sessions. A resident has no account, so the
- * portal's POSTs cannot carry a session's CSRF token, and a multipart form
- * never could (the server reads the token of url-encoded forms only). They
+ * portal's POSTs cannot carry a session's CSRF token. They
  * are therefore routed HTTP_NO_CSRF and ignore the session entirely: the
  * handler drops the principal before doing anything, so a staff member who
  * is signed in and uses the portal submits, rates or reopens as an
@@ -55,7 +54,6 @@
 
 #define QUEUE_PAGE    30
 #define SUMMARY_CHARS 40
-#define DAY_MS        (24 * 60 * 60 * 1000LL)
 
 /* ================================================================
  * Small helpers
@@ -73,23 +71,6 @@ static const char *instant_text(struct arena *a, int64_t ms)
         return "";
     page_instant(ms, buf);
     return arena_strdup(a, buf);
-}
-
-/* The first 'max' characters of UTF-8 text 's', with "…" when cut. */
-static const char *summary_of(struct arena *a, const char *s, size_t max)
-{
-    size_t chars = 0, i = 0;
-
-    if (!s)
-        return "";
-    for (; s[i]; i++) {
-        if (((unsigned char)s[i] & 0xC0) != 0x80) {
-            if (chars == max)
-                return arena_printf(a, "%.*s…", (int)i, s);
-            chars++;
-        }
-    }
-    return s;
 }
 
 /* The badge class of a state. */
@@ -499,8 +480,8 @@ static json_t *track_ctx(struct http_request *req, const struct track_read *o, j
     char phone[64];
     bool resolved = m->state && strcmp(m->state, "resolved") == 0;
     int64_t now = time_now_ms();
-    bool can_reopen =
-        resolved && m->resolved_at_ms > 0 && now - m->resolved_at_ms <= MATTER_REOPEN_DAYS * DAY_MS;
+    int64_t reopen_until;
+    bool can_reopen = matter_can_reopen(m, now, &reopen_until);
     const char *rating = f ? http_form_get(f, "rating") : NULL;
 
     checksum_mask_phone(m->phone ? m->phone : "", phone, sizeof(phone));
@@ -545,7 +526,7 @@ static json_t *track_ctx(struct http_request *req, const struct track_read *o, j
     json_object_set_new(ctx, "can_rate", json_boolean(resolved));
     json_object_set_new(ctx, "can_reopen", json_boolean(can_reopen));
     if (can_reopen) {
-        struct date until = date_of_instant(m->resolved_at_ms + MATTER_REOPEN_DAYS * DAY_MS);
+        struct date until = date_of_instant(reopen_until);
         char buf[TIME_DATE_LEN];
         date_format(&until, buf, sizeof(buf));
         set_str(ctx, "reopen_until", buf);
@@ -791,7 +772,7 @@ static int64_t day_start_ms(const char *s, int plus_days)
     struct date d;
     if (date_parse(s, &d) < 0)
         return -1;
-    return ((date_to_days(&d) + plus_days) * 86400 - 8 * 3600) * 1000;
+    return date_start_ms(&d, plus_days);
 }
 
 /* The queue's link with the filters of the request, 'extra'=value replacing its own. */
@@ -894,7 +875,7 @@ static int page_queue(struct http_request *req, struct err_ctx *ec)
         set_str(it, "href", arena_printf(a, "/console/matters/%lld", (long long)m->id));
         set_str(it, "submitted_at", instant_text(a, m->submitted_at_ms));
         set_str(it, "type_name", m->type_name);
-        set_str(it, "summary", summary_of(a, m->description, SUMMARY_CHARS));
+        set_str(it, "summary", matter_summary(a, m->description, SUMMARY_CHARS));
         set_str(it, "address", m->address);
         set_str(it, "unit", m->unit_name);
         set_str(it, "state_label", m->state_label);
@@ -1124,8 +1105,8 @@ static int page_act(struct http_request *req, struct err_ctx *ec)
                             str_to_int64(s, 1, INT64_MAX, &uid) == 0 ? json_integer(uid)
                                                                      : json_string(s));
     }
-    if ((s = page_field(req, f, "version")))
-        str_to_int64(s, 1, INT64_MAX, &op.version);
+    if ((s = page_field(req, f, "version")) && str_to_int64(s, 1, INT64_MAX, &op.version) < 0)
+        return err_set(ec, ERR_BAD_REQUEST, "version", "表单已损坏，请刷新页面后重试");
     rc = store_write(req->store, write_act, &op, ec);
     json_decref(op.fields);
     if (rc == 0) {

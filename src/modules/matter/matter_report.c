@@ -27,6 +27,7 @@
  */
 #include "core/compat.h"
 #include "modules/matter/matter_report.h"
+#include "modules/matter/matter.h"
 
 #include "core/arena.h"
 #include "core/time.h"
@@ -72,8 +73,8 @@ static int bounds_of(const struct metric_query *q, struct bounds *b, struct err_
         return err_set(ec, ERR_INVALID, "from", "统计期间的日期无效");
     if (snprintf(b->upper, sizeof(b->upper), "%s~", q->unit_path) >= (int)sizeof(b->upper))
         return err_set(ec, ERR_INTERNAL, "unit", "单位路径过长");
-    b->from_ms = date_to_days(&from) * DAY_MS - TIME_CST_OFFSET_MS;
-    b->to_ms = (date_to_days(&to) + 1) * DAY_MS - TIME_CST_OFFSET_MS;
+    b->from_ms = date_start_ms(&from, 0);
+    b->to_ms = date_start_ms(&to, 1);
     return 0;
 }
 
@@ -173,22 +174,6 @@ static int compute(const struct metric *m, struct metric_query *q, struct metric
     return 0;
 }
 
-/* The first 'chars' characters of UTF-8 's', with "…" when cut. */
-static const char *shorten(struct arena *a, const char *s, size_t chars)
-{
-    size_t i = 0, n = 0;
-
-    while (s[i] && n < chars) {
-        i++;
-        while (((unsigned char)s[i] & 0xC0) == 0x80)
-            i++;
-        n++;
-    }
-    if (!s[i])
-        return arena_strdup(a, s);
-    return arena_printf(a, "%.*s…", (int)i, s);
-}
-
 static int records(const struct metric *m, struct metric_query *q, size_t limit,
                    struct metric_record **items, size_t *n, bool *more, struct err_ctx *ec)
 {
@@ -254,7 +239,7 @@ static int records(const struct metric *m, struct metric_query *q, size_t limit,
         /* The type and the start of the description; never the tracking
          * code nor the resident's contact. */
         title = arena_printf(q->arena, "%s：%s", store_col_text(st, 4),
-                             shorten(q->arena, store_col_text(st, 5), TITLE_CHARS));
+                             matter_summary(q->arena, store_col_text(st, 5), TITLE_CHARS));
         if (*which == MM_ON_TIME && !store_col_int(st, 6))
             title = arena_printf(q->arena, "%s（超期办结）", title);
         else if (*which == MM_SATISFACTION)

@@ -53,7 +53,7 @@ int open311_parse_datetime(const char *s, bool end_of_day, int64_t *ms)
         !digits(&p, 2, &d.day) || !date_valid(&d))
         return -1;
     if (*p == '\0') {
-        t = date_to_days(&d) * DAY_MS - TIME_CST_OFFSET_MS;
+        t = date_start_ms(&d, 0);
         *ms = end_of_day ? t + DAY_MS - 1 : t;
         return 0;
     }
