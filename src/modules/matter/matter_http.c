@@ -391,17 +391,6 @@ static int read_list(struct store_conn *c, void *arg, struct err_ctx *ec)
     return matter_list(c, o->arena, &o->f, &o->items, &o->n, &o->more, ec);
 }
 
-static const char *const state_codes[] = {"submitted",   "accepted", "rejected", "assigned",
-                                          "in_progress", "resolved", "closed",   NULL};
-
-static bool known_state(const char *s)
-{
-    for (const char *const *x = state_codes; *x; x++)
-        if (strcmp(*x, s) == 0)
-            return true;
-    return false;
-}
-
 int matter_http_filter(struct http_request *req, struct matter_filter *f, struct err_ctx *ec)
 {
     const char *from = http_query_text(req, "from"), *to = http_query_text(req, "to");
@@ -413,7 +402,7 @@ int matter_http_filter(struct http_request *req, struct matter_filter *f, struct
     f->type = http_query_text(req, "type");
     f->state = http_query_text(req, "state");
     f->q = http_query_text(req, "q");
-    if (f->state && !known_state(f->state))
+    if (f->state && !case_state_find(&matter_case_type, f->state))
         return err_set(ec, ERR_BAD_REQUEST, "state", "没有这一状态：%s", f->state);
     if ((rc = http_query_int(req, "unit", 1, INT64_MAX, 0, &f->unit_id, ec)) < 0 ||
         (rc = http_query_int(req, "open", -1, 1, -1, &open, ec)) < 0 ||

@@ -90,8 +90,6 @@ static const char *state_badge(const char *state)
 /* The steps a resident sees, in order. */
 static const char *const step_states[] = {"submitted",   "accepted", "assigned",
                                           "in_progress", "resolved", "closed"};
-static const char *const step_labels[] = {"已提交", "已受理", "已分派",
-                                          "办理中", "已办结", "已评价"};
 
 /* [{label, done, current}]: the step bar of 'state'; a rejected matter is
  * 已提交 then 不予受理. */
@@ -111,8 +109,9 @@ static json_t *step_bar(const char *state)
         if (state && strcmp(state, step_states[i]) == 0)
             cur = i;
     for (size_t i = 0; i < ARRAY_SIZE(step_states); i++)
-        json_array_append_new(steps, json_pack("{s:s, s:b, s:b, s:b}", "label", step_labels[i],
-                                               "done", i <= cur, "current", i == cur, "stop", 0));
+        json_array_append_new(steps, json_pack("{s:s, s:b, s:b, s:b}", "label",
+                                               matter_state_label(step_states[i]), "done", i <= cur,
+                                               "current", i == cur, "stop", 0));
     return steps;
 }
 
@@ -830,11 +829,7 @@ static int page_queue(struct http_request *req, struct err_ctx *ec)
         return rc;
     o.f.before_id = cursor;
     if (state) {
-        bool known = false;
-        for (size_t i = 0; i < ARRAY_SIZE(queue_states); i++)
-            if (strcmp(state, queue_states[i]) == 0)
-                known = true;
-        if (!known)
+        if (!case_state_find(&matter_case_type, state))
             bad = "state", bad_msg = "状态不正确";
         o.f.state = state;
     }
