@@ -4,9 +4,11 @@
  * A limiter is a fixed table of slots (no allocation, bounded memory under
  * any load): a key is the hash of a kind and a text (limiter_key('a',
  * address)); its failures count within a window, and reaching the maximum
- * locks the key for a period. When the table is full the stalest of a few
- * candidate slots is reused, so a flood of new keys forgets old ones rather
- * than growing. The counters live in this process only.
+ * locks the key for a period. When the table is full the stalest unlocked
+ * one of a few candidate slots is reused, so a flood of new keys forgets old
+ * counts rather than growing, but not lockouts (a locked slot is reused only
+ * when every candidate is locked). Asking whether a key is locked claims no
+ * slot. The counters live in this process only.
  *
  * Users: the failed-login limiter (modules/account), and the tracking-code
  * guard of resident matters (modules/matter), where a key is a client
@@ -46,6 +48,13 @@ struct limiter {
 
 /* The key of a text of one kind ('u' a login, 'a' an address, ...); never 0. */
 uint64_t limiter_key(char kind, const char *s);
+
+/*
+ * The key of a client address: an IPv4 address whole (also written as
+ * ::ffff:a.b.c.d), an IPv6 address by its /64 (a host can take any address
+ * of its network), anything else by its text.
+ */
+uint64_t limiter_address_key(char kind, const char *address);
 
 /*
  * True while 'key' is locked at 'now'. A lock set before 'changed_at_ms'

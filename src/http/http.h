@@ -43,6 +43,12 @@ enum http_route_flags {
      * without a session a redirect to the sign-in page) instead of JSON.
      */
     HTTP_PAGE = 1u << 2,
+    /*
+     * The path carries a secret (a resident's tracking code): every log
+     * line about the request shows the route's pattern
+     * ("/api/v1/track/{code}") instead of the path (see http_log_path()).
+     */
+    HTTP_LOG_PATTERN = 1u << 3,
 };
 
 struct http_route {
@@ -123,8 +129,10 @@ int http_query_int(const struct http_request *req, const char *name, int64_t min
 /*
  * Parses the body as a JSON object. ERR_MEDIA_TYPE unless Content-Type is
  * application/json; ERR_BAD_REQUEST (with the line and column in the message)
- * for bad JSON or a non-object; ERR_TOO_LARGE is reported by the server
- * before the handler runs. The object belongs to the request (freed with it).
+ * for bad JSON or a non-object; ERR_TOO_LARGE for a body over the server's
+ * max_body (1 MiB by default) even on a route that accepts more (parsed
+ * JSON takes many times its text: only multipart uploads may be larger).
+ * The object belongs to the request (freed with it).
  */
 int http_json_body(struct http_request *req, json_t **out, struct err_ctx *ec);
 
@@ -148,6 +156,8 @@ struct http_file {
 /*
  * Parses the body as a form: application/x-www-form-urlencoded or
  * multipart/form-data. ERR_MEDIA_TYPE for another content type;
+ * ERR_TOO_LARGE for an urlencoded body over the server's max_body (only a
+ * multipart body may use a route's larger limit);
  * ERR_BAD_REQUEST for a malformed body (a multipart one without a valid
  * boundary, truncated, with too many parts) or a text field that is not clean
  * UTF-8, naming the field. The form is parsed once and kept for later calls.
@@ -168,6 +178,14 @@ size_t http_form_get_all(const struct http_form *f, struct arena *a, const char 
  * filename and no bytes: what a browser sends for it) is not a file.
  */
 size_t http_form_files(const struct http_form *f, const char *name, const struct http_file **out);
+
+/*
+ * The request's path as log lines show it: the matched route's pattern when
+ * the route has HTTP_LOG_PATTERN, else the path with control bytes escaped
+ * and its length capped. In the request's arena. Every log line that names
+ * a request uses it.
+ */
+const char *http_log_path(const struct http_request *req);
 
 /* ---- replying ---- */
 

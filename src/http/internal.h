@@ -54,10 +54,15 @@ struct http_ctx {
     struct router_match match;
     char allow[ROUTER_ALLOW_MAX]; /* for 405 */
     size_t max_body;              /* the route's limit, or the server's */
+    size_t text_max_body;         /* the server's: JSON and urlencoded bodies */
 
-    /* Upload. */
-    char *body_buf;
+    /* Upload: a body declared up to the server's max_body is in the arena;
+       any other is in body_heap (malloc'd, freed when the request ends),
+       reserving its capacity from the budget once over max_body. */
+    char *body_buf;  /* body_heap, an arena buffer, or NULL */
+    char *body_heap; /* or NULL */
     size_t body_cap;
+    size_t body_limit;    /* the most the buffer may hold: Content-Length + 1, or max_body + 1 */
     uint64_t discarded;   /* bytes dropped after the body went over the limit */
     size_t body_reserved; /* of the server's body budget */
     bool too_large;
@@ -106,6 +111,11 @@ void response_set_mhd(struct http_ctx *ctx, int status, struct MHD_Response *res
  * security headers and queues it. A handler that chose no reply gets a 500.
  */
 enum MHD_Result response_queue(struct http_ctx *ctx);
+
+/* ---- server.c ---- */
+
+/* Bytes of the body budget reserved by requests in flight (for tests). */
+size_t http_server_body_bytes(const struct http_server *srv);
 
 /* ---- request.c ---- */
 

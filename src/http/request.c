@@ -90,6 +90,19 @@ int http_query_int(const struct http_request *req, const char *name, int64_t min
     return 0;
 }
 
+/*
+ * JSON and urlencoded bodies are held to the server's max_body even on a
+ * route that accepts a larger (multipart) upload: their parses take many
+ * times the text (a jansson value per element, a pair per field).
+ */
+static bool text_too_large(const struct http_ctx *ctx, struct err_ctx *ec)
+{
+    if (!ctx || !ctx->text_max_body || ctx->req.body_len <= ctx->text_max_body)
+        return false;
+    err_set(ec, ERR_TOO_LARGE, NULL, "请求体超过 %zu 字节的上限", ctx->text_max_body);
+    return true;
+}
+
 static void json_cleanup(void *p)
 {
     json_decref(p);
@@ -111,6 +124,8 @@ int http_json_body(struct http_request *req, json_t **out, struct err_ctx *ec)
                        "请求体应为 JSON（Content-Type: application/json）");
     if (req->body_len == 0)
         return err_set(ec, ERR_BAD_REQUEST, NULL, "请求体不能为空");
+    if (text_too_large(ctx, ec))
+        return ec->code;
     v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!v) {
         switch (json_error_code(&jerr)) {
@@ -211,7 +226,9 @@ int http_form_body(struct http_request *req, struct http_form **out, struct err_
     }
     f = arena_zalloc(req->arena, sizeof(*f));
     if (parse_media_type_is(ct, "application/x-www-form-urlencoded"))
-        rc = parse_urlencoded(req->arena, req->body, req->body_len, &f->pairs, ec);
+        rc = text_too_large(ctx, ec)
+                 ? ec->code
+                 : parse_urlencoded(req->arena, req->body, req->body_len, &f->pairs, ec);
     else if (parse_media_type_is(ct, "multipart/form-data"))
         rc = form_from_multipart(req, f, ec);
     else
@@ -224,6 +241,36 @@ int http_form_body(struct http_request *req, struct http_form **out, struct err_
         ctx->form = f;
     *out = f;
     return 0;
+}
+
+/* Longest path a log line shows (escaped). */
+#define LOG_PATH_MAX 256
+
+const char *http_log_path(const struct http_request *req)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    struct http_ctx *ctx = http_ctx_of(req);
+    const char *path = req->path ? req->path : "";
+    char *buf;
+    size_t j = 0;
+
+    if (ctx && ctx->match_rc == 0 && ctx->match.route &&
+        (ctx->match.route->flags & HTTP_LOG_PATTERN))
+        path = ctx->match.route->pattern;
+    if (!req->arena)
+        return path;
+    buf = arena_alloc(req->arena, LOG_PATH_MAX);
+    for (const unsigned char *p = (const unsigned char *)path; *p && j + 4 < LOG_PATH_MAX; p++) {
+        if (*p <= 0x20 || *p == 0x7f) {
+            buf[j++] = '%';
+            buf[j++] = hex[*p >> 4];
+            buf[j++] = hex[*p & 15];
+        } else {
+            buf[j++] = (char)*p;
+        }
+    }
+    buf[j] = '\0';
+    return buf;
 }
 
 const char *http_form_get(const struct http_form *f, const char *name)

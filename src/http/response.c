@@ -139,7 +139,8 @@ int http_reply_json(struct http_request *req, int status, json_t *body)
     size_t n;
 
     if (!body) {
-        log_error("http %s %s: reply body is NULL (json_pack failed?)", req->method, req->path);
+        log_error("http %s %s: reply body is NULL (json_pack failed?)", req->method,
+                  http_log_path(req));
         return ERR_INTERNAL;
     }
     buf = arena_alloc(req->arena, JSON_FIRST_GUESS);
@@ -153,7 +154,8 @@ int http_reply_json(struct http_request *req, int status, json_t *body)
     }
     json_decref(body);
     if (n == 0) {
-        log_error("http %s %s: reply body could not be serialised", req->method, req->path);
+        log_error("http %s %s: reply body could not be serialised", req->method,
+                  http_log_path(req));
         return ERR_INTERNAL;
     }
     set_reply(ctx, status, JSON_TYPE, buf, n);
@@ -176,7 +178,7 @@ int http_reply_empty(struct http_request *req)
 int http_reply_redirect(struct http_request *req, int status, const char *location)
 {
     if (!header_text_ok(location) || !*location) {
-        log_error("http %s %s: bad redirect location", req->method, req->path);
+        log_error("http %s %s: bad redirect location", req->method, http_log_path(req));
         return ERR_INTERNAL;
     }
     set_reply(http_ctx_of(req), status, NULL, "", 0);
@@ -231,8 +233,8 @@ void response_error(struct http_ctx *ctx, const struct err_ctx *ec, const char *
     json_t *body;
 
     if (status >= 500)
-        log_error("http %s %s: %d %s: %s%s%s", req->method, req->path, status, err_code_name(code),
-                  message, ec->detail[0] ? " | " : "", ec->detail);
+        log_error("http %s %s: %d %s: %s%s%s", req->method, http_log_path(req), status,
+                  err_code_name(code), message, ec->detail[0] ? " | " : "", ec->detail);
     if (!msg)
         msg = json_string(err_default_message(code));
     body = json_pack("{s:{s:s, s:o, s:o}}", "error", "code", err_code_name(code), "message", msg,
@@ -275,7 +277,8 @@ enum MHD_Result response_queue(struct http_ctx *ctx)
     } else {
         resp = MHD_create_response_from_buffer(ctx->len, (void *)ctx->data, MHD_RESPMEM_PERSISTENT);
         if (!resp) {
-            log_error("http %s %s: cannot create a response", ctx->req.method, ctx->req.path);
+            log_error("http %s %s: cannot create a response", ctx->req.method,
+                      http_log_path(&ctx->req));
             return MHD_NO;
         }
         if (ctx->content_type)

@@ -12,7 +12,9 @@
  *                 queued on this call, because a reply queued on the first
  *                 call loses keep-alive (measured with 0.9.75): a 404 or 405
  *                 waits for the last call like any other reply;
- *   on_request #n body pieces: copy up to the limit, drop the rest;
+ *   on_request #n body pieces: copy up to the limit (a large body into a
+ *                 malloc'd buffer, reserved from the budget as it grows),
+ *                 drop the rest;
  *   on_request #last answer 404/405, authenticate, check roles and CSRF,
  *                 run the handler, queue the reply;
  *   on_completed  log one line and free the arena.
@@ -58,7 +60,6 @@
 #define CONNECTION_MEMORY   (16 * 1024)
 #define LISTEN_BACKLOG      1024
 #define BODY_FIRST_ALLOC    4096
-#define LOG_PATH_MAX        256
 /* How much of an over-long body (without Content-Length) we read and drop
    before hanging up instead of answering 413. */
 #define DISCARD_LIMIT (8 * 1024 * 1024)
@@ -66,9 +67,12 @@
 /*
  * Request bodies are buffered whole before the handler runs, and a route
  * that takes photos accepts 26 MiB from anyone: without a bound, a few
- * hundred slow anonymous uploads would hold gigabytes. All bodies being
- * read share this budget; a body that does not fit is answered 503 (try
- * again later) without being read.
+ * hundred slow anonymous uploads would hold gigabytes. Bodies larger than
+ * the server's max_body share this budget, reserved as their bytes arrive
+ * (never from the declared Content-Length, which costs a client nothing to
+ * send); a body whose next growth does not fit is read and dropped, then
+ * answered 503 (try again later). Bodies up to max_body do not count: a
+ * sign-in always gets through.
  */
 #define DEFAULT_BODY_BUDGET ((size_t)512 * 1024 * 1024)
 
@@ -100,7 +104,8 @@ struct http_server {
 };
 
 /* Reserves room for a body of 'bytes' in all (what ctx reserved counts);
- * false when the budget is spent. */
+ * false when the budget is spent. Only bodies over the server's max_body
+ * reserve (see body_grow()). */
 static bool body_reserve(struct http_ctx *ctx, size_t bytes)
 {
     size_t extra = bytes > ctx->body_reserved ? bytes - ctx->body_reserved : 0;
@@ -113,6 +118,57 @@ static bool body_reserve(struct http_ctx *ctx, size_t bytes)
     }
     ctx->body_reserved = bytes;
     return true;
+}
+
+/* Gives back the body's buffer (when malloc'd) and its share of the budget. */
+static void body_drop(struct http_ctx *ctx)
+{
+    free(ctx->body_heap);
+    ctx->body_heap = NULL;
+    ctx->body_buf = NULL;
+    ctx->body_cap = 0;
+    ctx->req.body_len = 0;
+    if (ctx->body_reserved)
+        atomic_fetch_sub(&ctx->srv->body_bytes, ctx->body_reserved);
+    ctx->body_reserved = 0;
+}
+
+/*
+ * Makes room for 'need' bytes (the final NUL included) in a malloc'd buffer
+ * that grows geometrically up to ctx->body_limit. Once the buffer is larger
+ * than the server's max_body, the body reserves exactly the capacity it
+ * holds. False when the budget (or memory) is spent.
+ */
+static bool body_grow(struct http_ctx *ctx, size_t need)
+{
+    size_t cap = ctx->body_cap ? ctx->body_cap : BODY_FIRST_ALLOC;
+    char *buf;
+
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    if (cap > ctx->body_limit)
+        cap = ctx->body_limit > need ? ctx->body_limit : need;
+    if (cap > ctx->srv->max_body + 1 && !body_reserve(ctx, cap))
+        return false;
+    if (ctx->body_heap) {
+        buf = realloc(ctx->body_heap, cap);
+    } else {
+        /* The first heap buffer; a Content-Length body starts in the arena. */
+        buf = malloc(cap);
+        if (buf && ctx->req.body_len)
+            memcpy(buf, ctx->body_buf, ctx->req.body_len);
+    }
+    if (!buf)
+        return false;
+    ctx->body_heap = buf;
+    ctx->body_buf = buf;
+    ctx->body_cap = cap;
+    return true;
+}
+
+size_t http_server_body_bytes(const struct http_server *srv)
+{
+    return atomic_load(&srv->body_bytes);
 }
 
 /* The last message libmicrohttpd logged in this thread: why a start failed. */
@@ -214,7 +270,7 @@ static bool method_is_safe(const char *m)
  * (scripts) or, for a form posted by a page without JavaScript, in its
  * csrf_token field (urlencoded or multipart). Compared in constant time.
  */
-static bool csrf_ok(struct http_ctx *ctx)
+static bool csrf_ok(struct http_ctx *ctx, struct err_ctx *ec)
 {
     struct http_request *req = &ctx->req;
     const char *want = req->principal->csrf_token;
@@ -233,6 +289,8 @@ static bool csrf_ok(struct http_ctx *ctx)
         err_clear(&fec);
         if (http_form_body(req, &f, &fec) == 0)
             got = http_form_get(f, "csrf_token");
+        else if (fec.code == ERR_TOO_LARGE)
+            *ec = fec; /* a form too big to parse: say so, not "no token" */
     }
     return got && strlen(got) == n && sodium_memcmp(got, want, n) == 0;
 }
@@ -289,8 +347,9 @@ static void dispatch(struct http_ctx *ctx)
         }
     }
     if (req->via_cookie && req->principal && !method_is_safe(req->method) &&
-        !(route->flags & HTTP_NO_CSRF) && !csrf_ok(ctx)) {
-        err_set(&ec, ERR_FORBIDDEN, "csrf_token", "缺少或无效的 CSRF 令牌");
+        !(route->flags & HTTP_NO_CSRF) && !csrf_ok(ctx, &ec)) {
+        if (ec.code == ERR_OK)
+            err_set(&ec, ERR_FORBIDDEN, "csrf_token", "缺少或无效的 CSRF 令牌");
         goto fail;
     }
     rc = route->handler(req, &ec);
@@ -362,6 +421,7 @@ static struct http_ctx *ctx_new(struct http_server *srv, struct MHD_Connection *
     ctx->req.method = "-";
     ctx->req.body = "";
     ctx->req.client_ip = "-";
+    ctx->text_max_body = srv->max_body;
     if (!uri)
         uri = "";
     if (q) {
@@ -403,18 +463,32 @@ static const char *client_ip(struct MHD_Connection *conn, struct arena *a)
     return "-";
 }
 
+/* Keeps the last X-Forwarded-For line (libmicrohttpd walks them in order). */
+static enum MHD_Result last_forwarded_line(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+    (void)kind;
+    if (key && value && strcasecmp(key, "X-Forwarded-For") == 0)
+        *(const char **)cls = value;
+    return MHD_YES;
+}
+
 /*
- * The client behind the trusted proxy: the last address of X-Forwarded-For
- * (the one that proxy appended; those before it are the client's to
- * invent). 'peer' when the header is missing or that entry is no address.
+ * The client behind the trusted proxy: the last address of the last
+ * X-Forwarded-For line (the one that proxy appended, as a new line or at
+ * the end of the client's; every entry before it is the client's to
+ * invent). MHD_lookup_connection_value() would return the first line: the
+ * client's own. 'peer' when the header is missing or that entry is no
+ * address.
  */
 static const char *forwarded_for(struct MHD_Connection *conn, struct arena *a, const char *peer)
 {
-    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    const char *h = NULL;
     const char *last, *text;
     unsigned char addr[sizeof(struct in6_addr)];
     size_t n;
 
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, last_forwarded_line, (void *)&h);
     if (!h)
         return peer;
     last = strrchr(h, ',');
@@ -448,6 +522,7 @@ static enum MHD_Result request_begin(struct http_ctx *ctx, const char *method)
     ctx->max_body = ctx->srv->max_body;
     if (ctx->match_rc == 0 && ctx->match.route->max_body)
         ctx->max_body = ctx->match.route->max_body;
+    ctx->body_limit = ctx->max_body + 1;
     cl = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && str_to_int64(cl, 0, INT64_MAX, &declared) == 0) {
         /* A body over the limit is read and dropped, then answered 413: a
@@ -466,15 +541,14 @@ static enum MHD_Result request_begin(struct http_ctx *ctx, const char *method)
             return response_queue(ctx);
         }
         if (declared > 0 && !ctx->too_large) {
-            if (!body_reserve(ctx, (size_t)declared + 1)) {
-                struct err_ctx ec;
-                err_clear(&ec);
-                err_set(&ec, ERR_UNAVAILABLE, NULL, "服务器正忙，请稍后再试");
-                response_error(ctx, &ec, NULL);
-                return response_queue(ctx);
+            /* Room for the declared body, but no more than arrives: a small
+               one (up to the server's max_body) in the arena at once, a
+               larger one grown (and reserved) as its bytes come in. */
+            ctx->body_limit = (size_t)declared + 1;
+            if ((uint64_t)declared <= ctx->srv->max_body) {
+                ctx->body_cap = (size_t)declared + 1;
+                ctx->body_buf = arena_alloc(req->arena, ctx->body_cap);
             }
-            ctx->body_cap = (size_t)declared + 1;
-            ctx->body_buf = arena_alloc(req->arena, ctx->body_cap);
         }
     }
     return MHD_YES;
@@ -486,29 +560,19 @@ static enum MHD_Result request_body(struct http_ctx *ctx, const char *data, size
     size_t max = ctx->max_body;
 
     if (ctx->too_large || n > max - req->body_len) {
+        /* A body within the route's limit that found no room is read to
+           its end for the 503; one over the limit up to DISCARD_LIMIT. */
+        uint64_t keep_reading = ctx->over_budget && max > DISCARD_LIMIT ? max : DISCARD_LIMIT;
         ctx->too_large = true;
         ctx->discarded += n;
-        return ctx->discarded > DISCARD_LIMIT ? MHD_NO : MHD_YES;
+        return ctx->discarded > keep_reading ? MHD_NO : MHD_YES;
     }
-    if (req->body_len + n + 1 > ctx->body_cap) {
-        /* Chunked upload: grow by doubling inside the arena. */
-        size_t cap = ctx->body_cap ? ctx->body_cap : BODY_FIRST_ALLOC;
-        char *buf;
-        while (cap < req->body_len + n + 1)
-            cap *= 2;
-        if (cap > max + 1)
-            cap = max + 1;
-        if (!body_reserve(ctx, cap)) {
-            ctx->over_budget = true; /* read and dropped, then answered 503 */
-            ctx->too_large = true;
-            ctx->discarded += n;
-            return MHD_YES;
-        }
-        buf = arena_alloc(req->arena, cap);
-        if (req->body_len)
-            memcpy(buf, ctx->body_buf, req->body_len);
-        ctx->body_buf = buf;
-        ctx->body_cap = cap;
+    if (req->body_len + n + 1 > ctx->body_cap && !body_grow(ctx, req->body_len + n + 1)) {
+        body_drop(ctx);          /* nothing of it is kept from here on */
+        ctx->over_budget = true; /* read and dropped, then answered 503 */
+        ctx->too_large = true;
+        ctx->discarded += n;
+        return MHD_YES;
     }
     memcpy(ctx->body_buf + req->body_len, data, n);
     req->body_len += n;
@@ -656,24 +720,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return response_queue(ctx);
 }
 
-/* The path for the log line: control bytes escaped, length capped. */
-static void log_path(const char *path, char *buf, size_t size)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t j = 0;
-
-    for (const unsigned char *p = (const unsigned char *)path; *p && j + 4 < size; p++) {
-        if (*p <= 0x20 || *p == 0x7f) {
-            buf[j++] = '%';
-            buf[j++] = hex[*p >> 4];
-            buf[j++] = hex[*p & 15];
-        } else {
-            buf[j++] = (char)*p;
-        }
-    }
-    buf[j] = '\0';
-}
-
 static const char *termination_name(enum MHD_RequestTerminationCode toe)
 {
     switch (toe) {
@@ -702,9 +748,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
     if (log_get_level() <= LOG_INFO) {
         const struct principal *p = ctx->req.principal;
-        char path[LOG_PATH_MAX], user[32], status[8];
+        const char *path = http_log_path(&ctx->req);
+        char user[32], status[8];
 
-        log_path(ctx->req.path ? ctx->req.path : "", path, sizeof(path));
         if (!p)
             snprintf(user, sizeof(user), "-");
         else if (p->user_id)
@@ -719,8 +765,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                  (long long)(time_mono_us() - ctx->start_us), user, termination_name(toe));
     }
     response_reset(ctx); /* a reply never queued (the client left) */
-    if (ctx->body_reserved)
-        atomic_fetch_sub(&ctx->srv->body_bytes, ctx->body_reserved);
+    body_drop(ctx);
     arena_free(ctx->req.arena);
 }
 
@@ -781,6 +826,26 @@ static int parse_listen(const char *listen, struct sockaddr_storage *addr, bool 
 bad:
     return err_set(ec, ERR_INVALID, "listen",
                    "监听地址“%s”无效，应为“主机:端口”、“[IPv6]:端口”或“:端口”", listen);
+}
+
+/*
+ * The text form client_ip() gives an address (inet_ntop's, an IPv4-mapped
+ * IPv6 address as IPv4), so that the trusted proxy compares equal however it
+ * was written. -1 when 'text' is not an IPv4 or IPv6 address: a hostname or
+ * "host:port" must not be taken for one.
+ */
+static int canonical_address(const char *text, char *out, size_t size)
+{
+    struct in6_addr a6;
+    struct in_addr a4;
+
+    if (inet_pton(AF_INET, text, &a4) == 1)
+        return inet_ntop(AF_INET, &a4, out, (socklen_t)size) ? 0 : -1;
+    if (inet_pton(AF_INET6, text, &a6) != 1)
+        return -1;
+    if (IN6_IS_ADDR_V4MAPPED(&a6))
+        return inet_ntop(AF_INET, &a6.s6_addr[12], out, (socklen_t)size) ? 0 : -1;
+    return inet_ntop(AF_INET6, &a6, out, (socklen_t)size) ? 0 : -1;
 }
 
 /* Each connection is a descriptor: make room for the configured number. */
@@ -845,12 +910,19 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     struct sockaddr_storage addr;
     struct http_server *srv;
     const union MHD_DaemonInfo *info;
+    char proxy[INET6_ADDRSTRLEN];
     bool any = false;
     int rc = 0;
 
     *out = NULL;
     if (sodium_init() < 0)
         return err_set(ec, ERR_INTERNAL, NULL, "libsodium 初始化失败");
+    if (cfg->trusted_proxy && *cfg->trusted_proxy &&
+        canonical_address(cfg->trusted_proxy, proxy, sizeof(proxy)) < 0)
+        return err_set(ec, ERR_INVALID, "trusted_proxy",
+                       "受信任的代理“%s”不是 IP 地址：应为一个 IPv4 或 IPv6 地址，不带端口，"
+                       "不能是主机名",
+                       cfg->trusted_proxy);
     srv = calloc(1, sizeof(*srv));
     if (!srv)
         return err_set(ec, ERR_NOMEM, NULL, NULL);
@@ -862,8 +934,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     srv->auth = cfg->auth;
     srv->page_error = cfg->page_error;
     srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
-    srv->trusted_proxy =
-        cfg->trusted_proxy && *cfg->trusted_proxy ? strdup(cfg->trusted_proxy) : NULL;
+    srv->trusted_proxy = cfg->trusted_proxy && *cfg->trusted_proxy ? strdup(proxy) : NULL;
     srv->body_budget = cfg->body_budget ? cfg->body_budget : DEFAULT_BODY_BUDGET;
     srv->version = strdup(cfg->version ? cfg->version : "");
     srv->router = router_new();

@@ -42,12 +42,13 @@ struct http_server_config {
     int threads;        /* I/O threads of the epoll pool (default: cores) */
     int workers;        /* threads for requests that may block, i.e. writes (default 64) */
     size_t max_body;    /* largest accepted body in bytes (default 1 MiB) */
-    size_t body_budget; /* bytes all bodies being read may hold at once (512 MiB);
-                           a body that does not fit is answered 503 unread */
-    /* The address of a reverse proxy in front (NULL: none). A request from
-     * it is the client named last in its X-Forwarded-For, so that the
-     * per-address limits (sign-in, tracking codes) count residents, not the
-     * proxy. Other peers' X-Forwarded-For is ignored. */
+    size_t body_budget; /* bytes bodies over max_body may hold at once (512 MiB),
+                           reserved as they arrive; one that outgrows it is 503 */
+    /* The address of a reverse proxy in front (NULL: none): an IPv4 or IPv6
+     * address, nothing else (start-up fails naming it). A request from it
+     * is the client named last in its last X-Forwarded-For line, so that
+     * the per-address limits (sign-in, tracking codes) count residents, not
+     * the proxy. Other peers' X-Forwarded-For is ignored. */
     const char *trusted_proxy;
     unsigned timeout_s;       /* idle connection timeout (default 30) */
     unsigned max_connections; /* default 4096 */

@@ -993,8 +993,8 @@ int web_error_page(struct http_request *req, struct err_ctx *ec)
         return web_redirect_see_other(req, s);
     }
     if (status >= 500) {
-        log_error("web %s %s: %d %s: %s%s%s", req->method, req->path, status, err_code_name(code),
-                  message, ec->detail[0] ? " | " : "", ec->detail);
+        log_error("web %s %s: %d %s: %s%s%s", req->method, http_log_path(req), status,
+                  err_code_name(code), message, ec->detail[0] ? " | " : "", ec->detail);
         message = err_default_message(code); /* the detail of a fault is for the log */
         if (ec->message[0] && code == ERR_UNAVAILABLE)
             message = ec->message;

@@ -479,7 +479,8 @@ int account_login(struct store *s, struct arena *a, const char *login, const cha
                   const char *client_ip, struct login_result *out, struct err_ctx *ec)
 {
     struct login_lookup l = {.arena = a, .login = login};
-    uint64_t account_key = limiter_key('u', login), address_key = limiter_key('a', client_ip);
+    uint64_t account_key = limiter_key('u', login),
+             address_key = limiter_address_key('a', client_ip);
     int64_t now = time_now_ms();
     bool ok;
     int rc;
