@@ -327,6 +327,20 @@ static void test_flow__every_state_live_on_the_tracking_stream(void **state)
     client_get(&anon, &r, "/api/v1/track/CX-ZZZZ-ZZZZ/events");
     assert_error(&r, 404, "not_found", "code");
     response_release(&r);
+
+    /* The code is the resident's key: the server's log never holds it. */
+    {
+        FILE *log = fopen(srv.log, "r");
+        char line[2048];
+        bool seen_pattern = false;
+        assert_non_null(log);
+        while (fgets(line, sizeof(line), log)) {
+            assert_lacks(line, code + 3); /* "7KQ2-9MWD" of "CX-7KQ2-9MWD" */
+            seen_pattern |= strstr(line, "/api/v1/track/{code}/events") != NULL;
+        }
+        fclose(log);
+        assert_true(seen_pattern);
+    }
 }
 
 static void test_flow__illegal_and_concurrent_changes_conflict(void **state)

@@ -549,7 +549,7 @@ static struct limiter code_limiter = LIMITER_INIT(CODE_WINDOW_MS, CODE_WINDOW_MS
 
 int matter_http_code_guard(struct http_request *req, struct err_ctx *ec)
 {
-    if (limiter_locked(&code_limiter, limiter_key('t', req->client_ip), time_now_ms(), 0))
+    if (limiter_locked(&code_limiter, limiter_address_key('t', req->client_ip), time_now_ms(), 0))
         return err_set(ec, ERR_RATE_LIMIT, "code", "查询码输入错误次数过多，请 15 分钟后再试");
     return 0;
 }
@@ -557,7 +557,8 @@ int matter_http_code_guard(struct http_request *req, struct err_ctx *ec)
 int matter_http_code_checked(struct http_request *req, int rc, struct err_ctx *ec)
 {
     if (rc == ERR_NOT_FOUND && ec && strcmp(ec->field, "code") == 0)
-        limiter_fail(&code_limiter, limiter_key('t', req->client_ip), CODE_MISSES, time_now_ms());
+        limiter_fail(&code_limiter, limiter_address_key('t', req->client_ip), CODE_MISSES,
+                     time_now_ms());
     return rc;
 }
 
@@ -742,10 +743,14 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/matters", handle_list, 0, MATTER_READ_ROLES, 0},
     {"GET", "/api/v1/matters/{id}", handle_get, 0, MATTER_READ_ROLES, 0},
     {"POST", "/api/v1/matters/{id}/actions/{transition}", handle_act, 0, MATTER_STAFF_ROLES, 0},
-    {"GET", "/api/v1/track/{code}", handle_track, HTTP_PUBLIC, 0, 0},
-    {"POST", "/api/v1/track/{code}/rate", handle_rate, HTTP_PUBLIC | HTTP_NO_CSRF, 0, 0},
-    {"POST", "/api/v1/track/{code}/reopen", handle_reopen, HTTP_PUBLIC | HTTP_NO_CSRF, 0, 0},
-    {"GET", "/api/v1/track/{code}/events", handle_track_events, HTTP_PUBLIC, 0, 0},
+    /* A tracking code is a resident's key: logged as the pattern. */
+    {"GET", "/api/v1/track/{code}", handle_track, HTTP_PUBLIC | HTTP_LOG_PATTERN, 0, 0},
+    {"POST", "/api/v1/track/{code}/rate", handle_rate,
+     HTTP_PUBLIC | HTTP_NO_CSRF | HTTP_LOG_PATTERN, 0, 0},
+    {"POST", "/api/v1/track/{code}/reopen", handle_reopen,
+     HTTP_PUBLIC | HTTP_NO_CSRF | HTTP_LOG_PATTERN, 0, 0},
+    {"GET", "/api/v1/track/{code}/events", handle_track_events, HTTP_PUBLIC | HTTP_LOG_PATTERN, 0,
+     0},
     {"GET", "/media/{sha}", handle_media, HTTP_PUBLIC, 0, 0},
 };
 

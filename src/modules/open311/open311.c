@@ -81,7 +81,7 @@ static int reply_doc(struct http_request *req, enum fmt f, int status, json_t *d
     text = doc ? json_dumps(doc, JSON_DUMP_FLAGS) : NULL;
     json_decref(doc);
     if (!text) {
-        log_error("open311 %s %s: reply could not be serialised", req->method, req->path);
+        log_error("open311 %s %s: reply could not be serialised", req->method, http_log_path(req));
         return http_reply_bytes(req, 500, JSON_CT, fallback, sizeof(fallback) - 1);
     }
     len = strlen(text);
@@ -189,7 +189,7 @@ static int reply_ec(struct http_request *req, enum fmt f, const struct err_ctx *
     int status = status_of(ec->code);
 
     if (status >= 500) {
-        log_error("open311 %s %s: %s%s%s", req->method, req->path, ec->message,
+        log_error("open311 %s %s: %s%s%s", req->method, http_log_path(req), ec->message,
                   ec->detail[0] ? ": " : "", ec->detail);
         return reply_error(req, f, status, NULL, "%s", err_default_message(ec->code));
     }
