@@ -42,7 +42,8 @@ run_mode() {
     shift 2
     new_db "$db" >/dev/null
     port=$(free_port)
-    start_fazhi "$db" "$port" "$WORK/$name.log" "$@"
+    # All the load comes from one address: no per-address submission limit.
+    start_fazhi "$db" "$port" "$WORK/$name.log" --submit-limit 0 "$@"
     url=http://127.0.0.1:$port
     code=$(curl -s -o "$WORK/probe.json" -w '%{http_code}' -X POST \
         -H 'Content-Type: application/json' \

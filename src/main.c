@@ -131,6 +131,7 @@ struct opts {
     int64_t seed, scale;          /* demo */
     int64_t year, quarter, month; /* metrics, findings, report */
     int64_t webhook_retry_ms;     /* serve */
+    int64_t submit_limit;         /* serve; -1 when not given */
 };
 
 enum {
@@ -163,6 +164,7 @@ enum {
     OPT_WEBHOOK_RETRY_MS,
     OPT_FILES,
     OPT_TRUSTED_PROXY,
+    OPT_SUBMIT_LIMIT,
     OPT_HELP,
 };
 
@@ -204,6 +206,7 @@ static const struct {
     {OPT_YEAR, offsetof(struct opts, year), 1900, 9998, "四位年份"},
     {OPT_QUARTER, offsetof(struct opts, quarter), 1, 4, "1 到 4"},
     {OPT_MONTH, offsetof(struct opts, month), 1, 12, "1 到 12"},
+    {OPT_SUBMIT_LIMIT, offsetof(struct opts, submit_limit), 0, 1000000, "非负整数"},
     {OPT_WEBHOOK_RETRY_MS, offsetof(struct opts, webhook_retry_ms), 1, 600000,
      "1 到 600000 的整数（毫秒）"},
 };
@@ -245,6 +248,7 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
         {"webhook-retry-ms", required_argument, NULL, OPT_WEBHOOK_RETRY_MS},
         {"files", required_argument, NULL, OPT_FILES},
         {"trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY},
+        {"submit-limit", required_argument, NULL, OPT_SUBMIT_LIMIT},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -261,6 +265,7 @@ static void parse_opts(int argc, char **argv, const int *allowed, size_t nallowe
     o->dev = (env = getenv("FAZHI_DEV")) && strcmp(env, "1") == 0;
     o->files = (env = getenv("FAZHI_FILES")) && *env ? env : NULL;
     o->trusted_proxy = (env = getenv("FAZHI_TRUSTED_PROXY")) && *env ? env : NULL;
+    o->submit_limit = -1;
 
     opterr = 0;
     optind = 1;
@@ -483,14 +488,14 @@ static int open_files(const struct opts *o, struct blob_store **out)
         fail("无法打开照片存放目录：", &ec);
         return -1;
     }
-    matter_set_blob_store(*out);
     return 0;
 }
 
 static int cmd_serve(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_DB,  OPT_LISTEN,           OPT_THREADS, OPT_MAX_BATCH,
-                                  OPT_DEV, OPT_WEBHOOK_RETRY_MS, OPT_FILES,   OPT_TRUSTED_PROXY};
+    static const int allowed[] = {OPT_DB,        OPT_LISTEN,        OPT_THREADS,
+                                  OPT_MAX_BATCH, OPT_DEV,           OPT_WEBHOOK_RETRY_MS,
+                                  OPT_FILES,     OPT_TRUSTED_PROXY, OPT_SUBMIT_LIMIT};
     struct webhook_dispatch_options wopt = {0};
     struct serve_hooks hooks = {0};
     struct http_route_table tables[2 * ARRAY_SIZE(modules) + 1];
@@ -537,6 +542,9 @@ static int cmd_serve(int argc, char **argv)
         return fail("无法加载页面模板：", &ec);
     if (!(s = open_db(o.db, false, (int)o.max_batch)) || open_files(&o, &photos) < 0)
         goto out;
+    matter_configure(&(struct matter_config){
+        .photos = photos,
+        .submit_limit = o.submit_limit < 0 ? MATTER_SUBMIT_LIMIT : (int)o.submit_limit});
     module_list_set(modules, ARRAY_SIZE(modules));
     if (module_metrics_init(&ec) < 0) {
         what = "指标注册失败：";
@@ -593,7 +601,7 @@ out:
         store_set_event_hook(s, NULL, NULL);
         store_free(s);
     }
-    matter_set_blob_store(NULL);
+    matter_configure(NULL);
     if (photos)
         blob_store_free(photos);
     web_stop();
@@ -1608,6 +1616,7 @@ static const struct cmd commands[] = {
      "                     （须在项目目录中运行；环境变量 FAZHI_DEV=1）\n"
      "  --log-level LEVEL  日志级别：debug、info、warn、error、off（FAZHI_LOG_LEVEL）\n"
      "  --files DIR        居民上传照片的存放目录（FAZHI_FILES；默认为数据库文件名加 .files）\n"
+     "  --submit-limit N   同一地址 15 分钟内匿名提交事项的上限（默认 30；0 为不限）\n"
      "  --trusted-proxy ADDR  前置反向代理的地址（FAZHI_TRUSTED_PROXY）：来自它的请求以\n"
      "                     X-Forwarded-For 中最后一个地址为客户端地址，按居民而非代理计数\n"
      "  --webhook-retry-ms N  Webhook 发送失败后第一次重试前等待的毫秒数（默认 2000，\n"

@@ -505,9 +505,11 @@ void server_restart(struct test_server *s)
 static void server_spawn(struct test_server *s)
 {
     static const char *const serve_env[] = {"FAZHI_LOG_LEVEL=info", NULL};
-    const char *serve_argv[24] = {"serve",       "--db",      s->db, "--listen",
-                                  "127.0.0.1:0", "--threads", "2"};
-    size_t nargs = 7;
+    /* Tests submit many matters from one address: no submission limit
+       unless a test asks for one (harness_serve_args comes after). */
+    const char *serve_argv[24] = {
+        "serve", "--db", s->db, "--listen", "127.0.0.1:0", "--threads", "2", "--submit-limit", "0"};
+    size_t nargs = 9;
     posix_spawn_file_actions_t fa;
     char **argv, **env;
     struct client probe;

@@ -56,7 +56,8 @@ struct test_server {
  * test (printing the log's tail) when the server dies or never answers. */
 void server_start(struct test_server *s);
 
-/* Options added to every later `fazhi serve` of this process
+/* Options added to every later `fazhi serve` of this process (after the
+ * harness's own, among them `--submit-limit 0`, so they can override it)
  * (NULL-terminated, borrowed; NULL for none), e.g. "--webhook-retry-ms". */
 void harness_serve_args(const char *const *args);
 

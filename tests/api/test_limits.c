@@ -2,7 +2,8 @@
  * test_limits.c - the per-address failed-login limit (20 in 15 minutes).
  *
  * It locks 127.0.0.1 out of signing in for 15 minutes, so it has a server of
- * its own: no other test could log in afterwards.
+ * its own: no other test could log in afterwards. The same server limits
+ * anonymous submissions of matters to 3 an address (--submit-limit 3).
  */
 #include "core/compat.h"
 #include "api/harness.h"
@@ -12,6 +13,7 @@ static struct test_server srv;
 static int group_setup(void **state)
 {
     (void)state;
+    harness_serve_args((const char *const[]){"--submit-limit", "3", NULL});
     server_start(&srv);
     return 0;
 }
@@ -20,7 +22,52 @@ static int group_teardown(void **state)
 {
     (void)state;
     server_stop(&srv);
+    harness_serve_args(NULL);
     return 0;
+}
+
+/* A flood of anonymous submissions from one address stops at the limit;
+ * an API token's submissions (an Open311 client, a gateway) do not count. */
+static void test_matters__anonymous_submissions_limited_by_address(void **state)
+{
+    struct client anon, token;
+    struct response r = {0};
+    struct cli_result out = {0};
+    char line[120];
+
+    (void)state;
+    client_init(&anon, &srv);
+    for (int i = 0; i < 3; i++) {
+        client_send(&anon, "POST", "/api/v1/matters",
+                    json_pack("{s:s, s:s, s:s}", "type", "consultation", "description", "咨询",
+                              "phone", "13912345678"),
+                    &r);
+        assert_status(&r, 201);
+    }
+    client_send(&anon, "POST", "/api/v1/matters",
+                json_pack("{s:s, s:s, s:s}", "type", "consultation", "description", "第四件",
+                          "phone", "13912345678"),
+                &r);
+    assert_error(&r, 429, "rate_limited", NULL);
+    /* The limit is counted before anything is written: a bad one is 429 too. */
+    client_send(&anon, "POST", "/api/v1/matters", json_object(), &r);
+    assert_error(&r, 429, "rate_limited", NULL);
+
+    assert_int_equal(cli(&srv, &out, NULL, "apikey", "add", "gateway", "--db", srv.db, "--role",
+                         "staff", "--unit", "root"),
+                     0);
+    last_line(out.out, line, sizeof(line));
+    client_init(&token, &srv);
+    snprintf(token.bearer, sizeof(token.bearer), "%s", line);
+    client_send(&token, "POST", "/api/v1/matters",
+                json_pack("{s:s, s:s, s:s}", "type", "consultation", "description", "代为提交",
+                          "phone", "13912345678"),
+                &r);
+    assert_status(&r, 201);
+    cli_result_release(&out);
+    response_release(&r);
+    client_release(&anon);
+    client_release(&token);
 }
 
 static void test_login__address_locked_after_twenty_failures(void **state)
@@ -63,6 +110,7 @@ static void test_login__address_locked_after_twenty_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matters__anonymous_submissions_limited_by_address),
         cmocka_unit_test(test_login__address_locked_after_twenty_failures),
     };
     return harness_done(cmocka_run_group_tests(tests, group_setup, group_teardown));

@@ -20,10 +20,21 @@
 #include "store/store.h"
 
 static struct blob_store *photo_store;
+static int submit_limit;
 
-void matter_set_blob_store(struct blob_store *bs)
+/*
+ * Anonymous submissions counted by address (core/limiter.h): a flood from
+ * one address stops at the limit without touching the database; behind a
+ * reverse proxy the address is the resident's (serve --trusted-proxy).
+ */
+#define SUBMIT_WINDOW_MS (15LL * 60 * 1000)
+
+static struct limiter submit_limiter = LIMITER_INIT(SUBMIT_WINDOW_MS, SUBMIT_WINDOW_MS);
+
+void matter_configure(const struct matter_config *cfg)
 {
-    photo_store = bs;
+    photo_store = cfg ? cfg->photos : NULL;
+    submit_limit = cfg ? cfg->submit_limit : 0;
 }
 
 /* ================================================================
@@ -261,6 +272,9 @@ static int submit(struct http_request *req, const char *source, bool anonymous, 
     o->p = anonymous ? NULL : req->principal;
     o->arena = req->arena;
     o->in.source = source;
+    if (!o->p && submit_limit > 0 &&
+        limiter_locked(&submit_limiter, limiter_address_key('s', req->client_ip), time_now_ms(), 0))
+        return err_set(ec, ERR_RATE_LIMIT, NULL, "提交过于频繁，请 15 分钟后再试");
     if (ct && strncasecmp(ct, "application/json", 16) == 0)
         rc = submission_from_json(req, &o->in, ec);
     else
@@ -269,6 +283,9 @@ static int submit(struct http_request *req, const char *source, bool anonymous, 
         rc = store_photos(o, ec);
     if (rc == 0 && (rc = store_write(req->store, do_submit, o, ec)) == 0)
         arena_on_free(req->arena, (arena_cleanup_fn)json_decref, o->view);
+    if (rc == 0 && !o->p && submit_limit > 0)
+        limiter_fail(&submit_limiter, limiter_address_key('s', req->client_ip), submit_limit,
+                     time_now_ms());
     return rc;
 }
 

@@ -28,9 +28,20 @@ struct blob_store;
 
 extern const struct module matter_module;
 
-/* Where photos are kept; set once before the server starts. Without one,
- * a submission with photos is refused (ERR_UNAVAILABLE). */
-void matter_set_blob_store(struct blob_store *bs);
+/* What `fazhi serve` tells the module; set once before the server starts. */
+struct matter_config {
+    /* Where photos are kept. NULL: a submission with photos is refused
+     * (ERR_UNAVAILABLE). */
+    struct blob_store *photos;
+    /* Anonymous submissions one address may make in 15 minutes before it
+     * is refused (ERR_RATE_LIMIT) for 15 minutes; 0: no limit. Submissions
+     * by a signed-in user or an API token (Open311 clients) do not count. */
+    int submit_limit;
+};
+
+#define MATTER_SUBMIT_LIMIT 30 /* serve's default */
+
+void matter_configure(const struct matter_config *cfg);
 
 /*
  * Reads a submission from the request (JSON, or a form of either encoding
