@@ -538,6 +538,7 @@ static int cmd_serve(int argc, char **argv)
         return fail("无法加载节假日日历：", &ec);
     wcfg.dev = o.dev;
     wcfg.describe_user = account_describe_user;
+    wcfg.actor_label = account_actor_label;
     if (web_start(&wcfg, &ec) < 0)
         return fail("无法加载页面模板：", &ec);
     if (!(s = open_db(o.db, false, (int)o.max_batch)) || open_files(&o, &photos) < 0)

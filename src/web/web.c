@@ -116,6 +116,7 @@ static struct {
     bool started, dev;
     char *dir;
     web_user_fn describe_user;
+    web_actor_fn actor_label;
     pthread_mutex_t lock;
     struct snapshot *cur;
     bool failed; /* --dev: the files as they are now do not load */
@@ -485,6 +486,7 @@ int web_start(const struct web_config *cfg, struct err_ctx *ec)
         return err_set(ec, ERR_INTERNAL, NULL, "libsodium 初始化失败");
     web.dev = cfg && cfg->dev;
     web.describe_user = cfg ? cfg->describe_user : NULL;
+    web.actor_label = cfg ? cfg->actor_label : NULL;
     web.dir = xstrdup(cfg && cfg->assets_dir && *cfg->assets_dir ? cfg->assets_dir : "assets");
     web.failed = false;
     randombytes_buf(web.flash_key, sizeof(web.flash_key));
@@ -1075,4 +1077,10 @@ bool web_local_path(const char *s)
 int web_redirect_see_other(struct http_request *req, const char *location)
 {
     return http_reply_redirect(req, 303, web_local_path(location) ? location : "/");
+}
+
+const char *web_actor_label(struct http_request *req, const char *actor)
+{
+    const char *label = actor && web.actor_label ? web.actor_label(req, actor) : NULL;
+    return label ? label : actor ? actor : "";
 }

@@ -51,11 +51,24 @@ extern const size_t web_asset_files_count;
  */
 typedef int (*web_user_fn)(struct http_request *req, json_t *user, struct err_ctx *ec);
 
+/*
+ * What a page shows for an audit actor ("user:12", "token:3", "cli:root",
+ * "system"): a person's name rather than a number. Returns text in the
+ * request's arena, or NULL to show the actor as it is. May do a database
+ * read.
+ */
+typedef const char *(*web_actor_fn)(struct http_request *req, const char *actor);
+
 struct web_config {
     bool dev;                  /* read assets/ from disk; reload on change */
     const char *assets_dir;    /* with dev: the assets folder (default "assets") */
     web_user_fn describe_user; /* may be NULL */
+    web_actor_fn actor_label;  /* may be NULL */
 };
+
+/* The label of an audit actor through the configured hook (the actor
+ * itself without one), for histories. */
+const char *web_actor_label(struct http_request *req, const char *actor);
 
 /*
  * Loads the static files and compiles every template (from the program, or

@@ -465,6 +465,11 @@ static void test_actions(void **state)
     assert_contains(r.body, "已分派");
     assert_contains(r.body, "138****5678"); /* staff see the phone masked */
     assert_lacks(r.body, PHONE);
+    /* The history names who acted (the admin's name is its login here),
+     * and the resident as 群众; never an actor's id. */
+    assert_contains(r.body, "<td>admin</td>");
+    assert_contains(r.body, "<td>群众</td>");
+    assert_lacks(r.body, "user:");
     client_get(&clerkb, &r, "%s", path);
     assert_int_equal(r.status, 404);
     act(&clerkb, csrf_b, "start", &r, "version", "");

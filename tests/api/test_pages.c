@@ -207,6 +207,8 @@ static void test_pages__record_find_correct_export(void **state)
     assert_status(&r, 200);
     assert_contains(r.body, "<h1>宪法进社区讲座</h1>");
     assert_contains(r.body, "<td>登记</td>");
+    assert_contains(r.body, "<td>" CLERKA_LOGIN "</td>"); /* who recorded it, by name */
+    assert_lacks(r.body, "user:");
     assert_contains(r.body, "data-confirm=");
 
     /* Correct it with its version; a second save with the old version is refused. */

@@ -22,4 +22,9 @@ extern const struct http_route_table account_pages;
  */
 int account_describe_user(struct http_request *req, json_t *user, struct err_ctx *ec);
 
+/* The web layer's actor_label hook (web_actor_fn): "user:12" is the user's
+ * name, "token:3" 「API 令牌 名称」, "cli:root" 命令行（root）, "system" 系统;
+ * NULL for other actors (a module's own, such as a resident). */
+const char *account_actor_label(struct http_request *req, const char *actor);
+
 #endif

@@ -101,6 +101,49 @@ int account_describe_user(struct http_request *req, json_t *user, struct err_ctx
     return 0;
 }
 
+struct actor_read {
+    struct http_request *req;
+    int64_t id;
+    bool token;
+    const char *name;
+};
+
+static int read_actor(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct actor_read *o = arg;
+    struct store_stmt *st;
+    int rc = store_query(c, &st, ec,
+                         o->token ? "SELECT name FROM api_tokens WHERE id = $1"
+                                  : "SELECT display_name FROM users WHERE id = $1",
+                         "i", o->id);
+
+    if (rc < 0)
+        return rc;
+    if ((rc = store_step(st, ec)) == 1)
+        o->name = arena_strdup(o->req->arena, store_col_text(st, 0));
+    store_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+const char *account_actor_label(struct http_request *req, const char *actor)
+{
+    struct actor_read o = {.req = req};
+    struct err_ctx ec;
+
+    err_clear(&ec);
+    if (strcmp(actor, "system") == 0)
+        return "系统";
+    if (str_starts_with(actor, "cli:"))
+        return arena_printf(req->arena, "命令行（%s）", actor + 4);
+    o.token = str_starts_with(actor, "token:");
+    if (!o.token && !str_starts_with(actor, "user:"))
+        return NULL;
+    if (str_to_int64(strchr(actor, ':') + 1, 1, INT64_MAX, &o.id) < 0 ||
+        store_read(req->store, read_actor, &o, &ec) < 0 || !o.name)
+        return NULL;
+    return o.token ? arena_printf(req->arena, "API 令牌「%s」", o.name) : o.name;
+}
+
 /* ================================================================
  * Portal home, sign-in, sign-out
  * ================================================================ */
@@ -495,12 +538,12 @@ static int tokens_page(struct http_request *req, int status, json_t *ctx, struct
         page_instant(t->created_at_ms, at);
         if (t->revoked_at_ms)
             page_instant(t->revoked_at_ms, revoked);
-        json_array_append_new(items,
-                              json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "id",
-                                        (json_int_t)t->id, "name", t->name, "prefix", t->prefix,
-                                        "roles", roles_text(req->arena, t->roles), "unit",
-                                        t->unit_code, "created", at, "created_by", t->created_by,
-                                        "revoked", t->revoked_at_ms != 0, "revoked_at", revoked));
+        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}",
+                                               "id", (json_int_t)t->id, "name", t->name, "prefix",
+                                               t->prefix, "roles", roles_text(req->arena, t->roles),
+                                               "unit", t->unit_code, "created", at, "created_by",
+                                               web_actor_label(req, t->created_by), "revoked",
+                                               t->revoked_at_ms != 0, "revoked_at", revoked));
     }
     if (!ctx)
         ctx = json_object();

@@ -759,10 +759,10 @@ static int page_entry(struct http_request *req, struct err_ctx *ec)
     for (size_t i = 0; i < o.nversions; i++) {
         char at[PAGE_INSTANT_LEN];
         page_instant(o.versions[i].at_ms, at);
-        json_array_append_new(history, json_pack("{s:I, s:s, s:s, s:s}", "version",
-                                                 (json_int_t)o.versions[i].version, "action",
-                                                 history_label(o.versions[i].action), "actor",
-                                                 o.versions[i].actor, "at", at));
+        json_array_append_new(
+            history, json_pack("{s:I, s:s, s:s, s:s}", "version", (json_int_t)o.versions[i].version,
+                               "action", history_label(o.versions[i].action), "actor",
+                               web_actor_label(req, o.versions[i].actor), "at", at));
     }
     page_instant(o.entry.created_at_ms, created);
     page_instant(o.entry.updated_at_ms, updated);
@@ -773,8 +773,8 @@ static int page_entry(struct http_request *req, struct err_ctx *ec)
         "title", o.entry.title, "place", o.entry.place ? o.entry.place : "", "notes",
         o.entry.notes ? o.entry.notes : "", "unit", o.entry.unit.name, "unit_code",
         o.entry.unit.code, "version", (json_int_t)o.entry.version, "created_by",
-        o.entry.created_by ? o.entry.created_by : "", "created_at", created, "updated_by",
-        o.entry.updated_by ? o.entry.updated_by : "", "updated_at", updated, "kind", "code",
+        web_actor_label(req, o.entry.created_by), "created_at", created, "updated_by",
+        web_actor_label(req, o.entry.updated_by), "updated_at", updated, "kind", "code",
         o.entry.kind->code, "name", o.entry.kind->name, "href",
         arena_printf(a, "/console/ledger/%s", o.entry.kind->code), "values", values, "warnings",
         warnings, "has_warnings", o.entry.nwarnings > 0, "history", history, "can_write",

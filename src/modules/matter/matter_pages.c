@@ -193,14 +193,14 @@ done:
     return out;
 }
 
-/* Who took a step, for staff: a resident reads 群众. */
-static const char *actor_text(const char *actor)
+/* Who took a step, for staff: a resident reads 群众, staff by name. */
+static const char *actor_text(struct http_request *req, const char *actor)
 {
     if (!actor || !*actor)
         return "";
     if (strcmp(actor, MATTER_RESIDENT_ACTOR) == 0)
         return "群众";
-    return actor;
+    return web_actor_label(req, actor);
 }
 
 /* True for the errors a form shows beside a field (bad input), not a page of its own. */
@@ -1016,7 +1016,7 @@ static json_t *detail_ctx(struct http_request *req, const struct detail_read *o,
             history,
             json_pack("{s:s, s:s, s:s, s:s, s:s}", "at", instant_text(a, s->at_ms), "label",
                       s->label ? s->label : "", "state_label", s->state_label ? s->state_label : "",
-                      "actor", actor_text(s->actor), "text", s->text ? s->text : ""));
+                      "actor", actor_text(req, s->actor), "text", s->text ? s->text : ""));
     }
     json_object_set_new(ctx, "history", history);
     actions = json_object();
