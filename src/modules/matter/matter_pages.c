@@ -43,6 +43,7 @@
 #include "core/json.h"
 #include "core/time.h"
 #include "modules/matter/matter.h"
+#include "modules/matter/matter_admin_pages.h"
 #include "modules/matter/matter_http.h"
 #include "modules/matter/matter_pages.h"
 #include "modules/org/org.h"
@@ -1089,6 +1090,8 @@ static int page_act(struct http_request *req, struct err_ctx *ec)
     if ((rc = http_param_id(req, "id", &op.id, ec)) < 0 || (rc = http_form_body(req, &f, ec)) < 0)
         return rc;
     op.transition = http_param(req, "transition");
+    if ((s = page_field(req, f, "version")) && str_to_int64(s, 1, INT64_MAX, &op.version) < 0)
+        return err_set(ec, ERR_BAD_REQUEST, "version", "表单已损坏，请刷新页面后重试");
     op.fields = json_object();
     if ((s = page_field(req, f, "reason")))
         json_object_set_new(op.fields, "reason", json_string(s));
@@ -1100,8 +1103,6 @@ static int page_act(struct http_request *req, struct err_ctx *ec)
                             str_to_int64(s, 1, INT64_MAX, &uid) == 0 ? json_integer(uid)
                                                                      : json_string(s));
     }
-    if ((s = page_field(req, f, "version")) && str_to_int64(s, 1, INT64_MAX, &op.version) < 0)
-        return err_set(ec, ERR_BAD_REQUEST, "version", "表单已损坏，请刷新页面后重试");
     rc = store_write(req->store, write_act, &op, ec);
     json_decref(op.fields);
     if (rc == 0) {
@@ -1186,6 +1187,10 @@ static const struct http_route matter_page_list[] = {
     {"GET", "/console/matters", page_queue, HTTP_PAGE, MATTER_READ_ROLES},
     {"GET", "/console/matters/{id}", page_detail, HTTP_PAGE, MATTER_READ_ROLES},
     {"POST", "/console/matters/{id}/{transition}", page_act, HTTP_PAGE, MATTER_STAFF_ROLES},
+    /* The catalog, for administrators at a root unit (matter_admin_pages.c). */
+    {"GET", "/console/admin/matter-types", matter_admin_page_types, HTTP_PAGE, ROLE_ADMIN},
+    {"POST", "/console/admin/matter-types/{code}", matter_admin_page_type_update, HTTP_PAGE,
+     ROLE_ADMIN},
 };
 
 #undef PUB
