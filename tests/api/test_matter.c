@@ -267,29 +267,29 @@ static void test_flow__every_state_live_on_the_tracking_stream(void **state)
     staff = sse_open(&clerka, NULL);
     /* The stream is open once the first change arrives on it. */
     assert_status((act(&admin, id, "accept", NULL, &r), &r), 200);
-    assert_true(sse_wait_for(track, "\"state\":\"accepted\"", 5000));
+    assert_true(sse_wait_for(track, "\"state\":\"accepted\"", 10000));
     /* Assigned to community A: its clerk sees it from now on, B's does not. */
     act(&admin, id, "assign", json_pack("{s:I}", "unit_id", (json_int_t)srv.ca_id), &r);
     assert_status(&r, 200);
-    assert_true(sse_wait_for(track, "\"state\":\"assigned\"", 5000));
-    assert_true(sse_wait_for(staff, "case.matter.assign", 5000));
+    assert_true(sse_wait_for(track, "\"state\":\"assigned\"", 10000));
+    assert_true(sse_wait_for(staff, "case.matter.assign", 10000));
     client_get(&clerka, &r, "/api/v1/matters/%lld", (long long)id);
     assert_status(&r, 200);
     client_get(&clerkb, &r, "/api/v1/matters/%lld", (long long)id);
     assert_error(&r, 404, "not_found", NULL);
     /* The clerk of A takes it from there. */
     assert_status((act(&clerka, id, "start", NULL, &r), &r), 200);
-    assert_true(sse_wait_for(track, "\"state\":\"in_progress\"", 5000));
+    assert_true(sse_wait_for(track, "\"state\":\"in_progress\"", 10000));
     act(&clerka, id, "resolve", json_pack("{s:s}", "reply", "已更换路灯，感谢反映"), &r);
     assert_status(&r, 200);
     assert_string_equal(json_str_member(json_object_get(r.json, "matter"), "state"), "resolved");
-    assert_true(sse_wait_for(track, "已更换路灯，感谢反映", 5000));
+    assert_true(sse_wait_for(track, "已更换路灯，感谢反映", 10000));
     /* The resident rates it by the code. */
     client_send(&anon, "POST", (snprintf(path, sizeof(path), "/api/v1/track/%s/rate", code), path),
                 json_pack("{s:i, s:s}", "rating", 5, "comment", "很快"), &r);
     assert_status(&r, 200);
     assert_string_equal(json_str_member(r.json, "state"), "closed");
-    assert_true(sse_wait_for(track, "\"state\":\"closed\"", 5000));
+    assert_true(sse_wait_for(track, "\"state\":\"closed\"", 10000));
 
     /* Only this matter's events, with no personal data. */
     text = sse_text(track);
@@ -310,7 +310,7 @@ static void test_flow__every_state_live_on_the_tracking_stream(void **state)
     /* A reconnect after the first event replays the four after it. */
     snprintf(path, sizeof(path), "/api/v1/track/%s/events", code);
     replay = sse_open_path(&anon, path, first_id);
-    assert_true(sse_wait_for(replay, "\"state\":\"closed\"", 5000));
+    assert_true(sse_wait_for(replay, "\"state\":\"closed\"", 10000));
     text = sse_text(replay);
     n = sse_parse(text, ev, 16);
     assert_int_equal(n, 4);

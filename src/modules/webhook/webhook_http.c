@@ -23,6 +23,7 @@
 #include "core/json.h"
 #include "core/str.h"
 #include "modules/webhook/webhook.h"
+#include "modules/webhook/webhook_pages.h"
 #include "store/store.h"
 
 struct webhook_op {
@@ -221,4 +222,5 @@ static const struct http_route webhook_route_list[] = {
 const struct module webhook_module = {
     .name = "webhook",
     .routes = {webhook_route_list, ARRAY_SIZE(webhook_route_list)},
+    .pages = &webhook_pages,
 };
