@@ -145,6 +145,12 @@ static void test_pages_admin2__pages_and_who_gets_them(void **state)
     /* An administrator of a community: the 403 page with the rule's words. */
     create_user(&api_admin, "subadmin2", srv.ca_id, "admin", "Subadmin-pass-2024");
     page_login(&sub, "subadmin2", "Subadmin-pass-2024", csrf, sizeof(csrf));
+    /* Their admin home does not offer what they may not set, and says who may. */
+    client_get(&sub, &r, "/console/admin");
+    assert_status(&r, 200);
+    assert_lacks(r.body, "href=\"/console/admin/matter-types\"");
+    assert_lacks(r.body, "href=\"/console/admin/webhooks\"");
+    assert_contains(r.body, "由根单位的系统管理员设置");
     client_get(&sub, &r, "/console/admin/matter-types");
     assert_status(&r, 403);
     assert_contains(r.body, "只有根单位的系统管理员可以修改事项类型");

@@ -331,10 +331,17 @@ static int page_dashboard(struct http_request *req, struct err_ctx *ec)
  * Administration: users and API tokens
  * ================================================================ */
 
-/* GET /console/admin -> 200 the administrator's index */
+/* GET /console/admin -> 200 the administrator's index; what only an
+ * administrator of the whole deployment may set is offered to them alone. */
 static int page_admin(struct http_request *req, struct err_ctx *ec)
 {
-    return web_render(req, 200, "console/admin/index", json_pack("{s:s}", "title", "系统管理"), ec);
+    struct err_ctx probe;
+    bool root;
+
+    err_clear(&probe);
+    root = access_require_root_admin(req->principal, "", &probe) == 0;
+    return web_render(req, 200, "console/admin/index",
+                      json_pack("{s:s, s:b}", "title", "系统管理", "root_admin", root), ec);
 }
 
 struct users_read {
