@@ -184,10 +184,49 @@ alive() {
 run_wrk() {
     local conns=$1 url=$2 script=$3 out
     shift 3
-    out=$(wrk -t1 -c"$conns" -d"$DURATION" --timeout 5s -s "$script" "$@" "$url") ||
+    out=$(BENCH_LUA=$BENCH wrk -t1 -c"$conns" -d"$DURATION" --timeout 5s -s "$script" "$@" "$url") ||
         die "wrk failed against $url"
     printf '== wrk -t1 -c%s -d%s %s\n%s\n' "$conns" "$DURATION" "$url" "$out" >>"$WORK/wrk.log"
     printf '%s\n' "$out" | grep '^BENCH ' || die "no BENCH line from wrk (see $WORK/wrk.log)"
+}
+
+# check_acked NAME DB TABLE CONNS BEFORE LINE: after a write run of wrk (LINE,
+# its BENCH line; the acknowledged keys in $WORK/NAME.acked) and a clean stop
+# of the server, checks that every acknowledged key is in TABLE's column
+# `code`, that no more than CONNS rows (in flight when wrk stopped) came
+# without their reply, that the audit chain verifies and that wrk saw no
+# error. Adds the faults to ERRS and sets RESULT to
+# "per_s|p50_ms|p99_ms|errors|acked|new rows|missing".
+check_acked() {
+    local name=$1 db=$2 table=$3 conns=$4 before=$5 line=$6 after acked missing extra dur
+    after=$(sqlite3 "$db" "SELECT count(*) FROM $table")
+    acked=$(field "$line" acked)
+    [ "$(wc -l <"$WORK/$name.acked")" -eq "$acked" ] || die "$name: acked file and count differ"
+    missing=$(sqlite3 :memory: "ATTACH 'file:$db?mode=ro' AS d" 'CREATE TABLE acked (code TEXT)' \
+        ".import $WORK/$name.acked acked" \
+        "SELECT count(*) FROM acked WHERE code NOT IN (SELECT code FROM d.$table)")
+    extra=$((after - before - acked))
+    if [ "$missing" -ne 0 ]; then
+        say "bench: $name: $missing acknowledged write(s) NOT in the database"
+        ERRS=$((ERRS + missing))
+    fi
+    if [ "$extra" -lt 0 ] || [ "$extra" -gt "$conns" ]; then
+        say "bench: $name: $((after - before)) new rows in $table for $acked acknowledged writes"
+        ERRS=$((ERRS + 1))
+    fi
+    if ! FAZHI_LOG_LEVEL=warn "$FAZHI" audit verify --db "$db" >"$WORK/$name.verify" 2>&1; then
+        say "bench: $name: audit verify failed: $(cat "$WORK/$name.verify")"
+        ERRS=$((ERRS + 1))
+    fi
+    if [ "$(errors "$line")" -ne 0 ]; then
+        say "bench: $name: wrk errors: $line"
+        ERRS=$((ERRS + $(errors "$line")))
+    fi
+    dur=$(field "$line" duration_us)
+    RESULT="$(awk -v n="$acked" -v d="$dur" 'BEGIN { printf "%.1f", n / (d / 1e6) }')"
+    RESULT="$RESULT|$(awk -v u="$(field "$line" p50_us)" 'BEGIN { printf "%.2f", u / 1000 }')"
+    RESULT="$RESULT|$(awk -v u="$(field "$line" p99_us)" 'BEGIN { printf "%.2f", u / 1000 }')"
+    RESULT="$RESULT|$ERRS|$acked|$((after - before))|$missing"
 }
 
 # field LINE KEY: the value of KEY=... in a BENCH line.

@@ -37,9 +37,9 @@ IDLE_BUSY=$(quiet_check)
 # run_mode NAME CONNS [serve flags...]: a fresh database and server, one wrk
 # run, the checks; sets RESULT to "per_s|p50_ms|p99_ms|errors|acked|rows|missing".
 run_mode() {
-    local name=$1 conns=$2 db=$WORK/$1.db port url line code before after acked missing extra
-    local errs=0 per_s p50 p99 dur
+    local name=$1 conns=$2 db=$WORK/$1.db port url line code before
     shift 2
+    ERRS=0
     new_db "$db" >/dev/null
     port=$(free_port)
     # All the load comes from one address: no per-address submission limit.
@@ -57,40 +57,11 @@ run_mode() {
     alive fazhi "$FAZHI_PID" "$url/healthz"
     stop_pid "$FAZHI_PID" || {
         say "bench: $name: fazhi did not stop cleanly"
-        errs=$((errs + 1))
+        ERRS=$((ERRS + 1))
     }
     log_problems "$WORK/$name.log"
 
-    after=$(sqlite3 "$db" 'SELECT count(*) FROM matters')
-    acked=$(field "$line" acked)
-    [ "$(wc -l <"$WORK/$name.acked")" -eq "$acked" ] || die "$name: acked file and count differ"
-    missing=$(sqlite3 :memory: "ATTACH 'file:$db?mode=ro' AS d" 'CREATE TABLE acked (code TEXT)' \
-        ".import $WORK/$name.acked acked" \
-        'SELECT count(*) FROM acked WHERE code NOT IN (SELECT code FROM d.matters)')
-    extra=$((after - before - acked))
-    if [ "$missing" -ne 0 ]; then
-        say "bench: $name: $missing acknowledged submission(s) NOT in the database"
-        errs=$((errs + missing))
-    fi
-    # Submissions in flight when wrk stopped may commit without their reply counted.
-    if [ "$extra" -lt 0 ] || [ "$extra" -gt "$conns" ]; then
-        say "bench: $name: $((after - before)) new matters for $acked acknowledged submissions"
-        errs=$((errs + 1))
-    fi
-    if ! FAZHI_LOG_LEVEL=warn "$FAZHI" audit verify --db "$db" >"$WORK/$name.verify" 2>&1; then
-        say "bench: $name: audit verify failed: $(cat "$WORK/$name.verify")"
-        errs=$((errs + 1))
-    fi
-    if [ "$(errors "$line")" -ne 0 ]; then
-        say "bench: $name: wrk errors: $line"
-        errs=$((errs + $(errors "$line")))
-    fi
-
-    dur=$(field "$line" duration_us)
-    per_s=$(awk -v n="$acked" -v d="$dur" 'BEGIN { printf "%.1f", n / (d / 1e6) }')
-    p50=$(awk -v u="$(field "$line" p50_us)" 'BEGIN { printf "%.2f", u / 1000 }')
-    p99=$(awk -v u="$(field "$line" p99_us)" 'BEGIN { printf "%.2f", u / 1000 }')
-    RESULT="$per_s|$p50|$p99|$errs|$acked|$((after - before))|$missing"
+    check_acked "$name" "$db" matters "$conns" "$before" "$line"
     rm -f "$db" "$db-wal" "$db-shm"
 }
 
