@@ -36,6 +36,10 @@
 # reply other than 200, a request missing from the log, a server that died or
 # did not stop).
 #
+# Resident matters: MATTER_SECONDS (default 2) seconds of anonymous
+# submissions through the API before the rounds, all left open; the queue,
+# a matter's page and the tracking pages are timed with them.
+#
 # Environment: ENTRIES (default 100000), ROUNDS (default 20), THREADS (fazhi
 # --threads, default 2), BENCH_DIR (default build/), KEEP=1 keeps the work
 # directory (database, server log, the pages' HTML).
@@ -152,7 +156,7 @@ read -r n_people n_literates n_officers n_events <<<"$(q "SELECT (SELECT COUNT(*
 IDLE_BUSY=$(quiet_check)
 port=$(free_port)
 LOG=$WORK/fazhi.log
-start_fazhi "$DB" "$port" "$LOG" --log-level info
+start_fazhi "$DB" "$port" "$LOG" --log-level info --submit-limit 0
 BASE=http://127.0.0.1:$port
 
 login() { # login JAR LOGIN: signs in through the form, the session cookie into JAR
@@ -165,6 +169,17 @@ login() { # login JAR LOGIN: signs in through the form, the session cookie into 
 login "$WORK/staff.jar" staff
 login "$WORK/admin.jar" admin
 login "$WORK/clerk.jar" clerk
+
+# Resident matters in the staff's scope: MATTER_SECONDS (default 2) of
+# anonymous submissions through the API (bench/matter.lua; the types go to
+# the root unit, the subdistrict). One of them is the matter and the tracking
+# code whose pages are timed; the tracking pages are logged by their pattern.
+DURATION=${MATTER_SECONDS:-2}s BENCH_ACKED=$WORK/matters.acked \
+    run_wrk 16 "$BASE/api/v1/matters" "$BENCH/matter.lua" >/dev/null
+n_matters=$(sqlite3 "$DB" 'SELECT count(*) FROM matters')
+matter=$(sqlite3 "$DB" 'SELECT max(case_id) FROM matters')
+track_code=$(head -n 1 "$WORK/matters.acked")
+[ -n "$matter" ] && [ -n "$track_code" ] || die "no matter was submitted"
 
 # fetch JAR SAVE PATH...: one curl (one keep-alive connection) GETs each PATH
 # in turn, with the cookies of JAR (none when "-"); each body goes to
@@ -191,16 +206,20 @@ mark() {
 # The pages, by who asks for them. The rows of the table: PATH USER_ID AS GROUP.
 STAFF=(/console /console/ledger "/console/ledger/$big" "/console/ledger/$small"
     "/console/ledger/$big/new" "/console/ledger/entries/$entry" /console/units /console/people
-    /console/officers /console/legal-literates)
-ADMIN=(/console/admin/users /console/admin/tokens /console/admin/kinds)
-PUBLIC=(/ /login)
+    /console/officers /console/legal-literates /console/matters "/console/matters/$matter")
+ADMIN=(/console/admin/users /console/admin/tokens /console/admin/kinds /console/admin/matter-types
+    /console/admin/webhooks)
+PUBLIC=(/ /login /submit /track "/track/$track_code")
 CLERK=("/console/ledger/$big")
 REFS=(/healthz)
 ROWS=$WORK/rows.tsv
 : >"$ROWS"
 for p in "${STAFF[@]}"; do printf '%s\t%s\tstaff\tpage\n' "$p" "$uid_staff" >>"$ROWS"; done
 for p in "${ADMIN[@]}"; do printf '%s\t%s\tadmin\tpage\n' "$p" "$uid_admin" >>"$ROWS"; done
-for p in "${PUBLIC[@]}"; do printf '%s\t-\t-\tpage\n' "$p" >>"$ROWS"; done
+for p in "${PUBLIC[@]}"; do
+    [ "$p" != "/track/$track_code" ] || p='/track/{code}' # as the log shows it
+    printf '%s\t-\t-\tpage\n' "$p" >>"$ROWS"
+done
 printf '%s\t-\t-\tref\n' /healthz >>"$ROWS"
 printf '%s\t%s\tclerk\tref\n' "${CLERK[0]}" "$uid_clerk" >>"$ROWS"
 
@@ -252,6 +271,7 @@ printf '\npages, one subdistrict (27 units): %s entries in %s, %s in this month 
 printf 'scope of staff and admin: the subdistrict (every entry); of clerk: a community with none\n'
 printf 'lists: %s (%s entries), %s (%s); %s people, %s legal-literate, %s certificates, %s events\n' \
     "$big" "$n_big" "$small" "$n_small" "$n_people" "$n_literates" "$n_officers" "$n_events"
+printf 'resident matters in scope: %s (the queue shows the newest 30)\n' "$n_matters"
 printf 'fazhi serve --threads %s; CPUs %s%% busy before the runs\n\n' "$THREADS" "$IDLE_BUSY"
 
 python3 - "$LOG" "$ROWS" "$ROUNDS" "$TARGET_US" <<'PY' || errs=$((errs + 100))

@@ -398,6 +398,19 @@ static void test_console_queue_and_scope(void **state)
     assert_contains(r.body, "夜间施工噪声扰民");
     assert_contains(r.body, "id=\"matter-counts\"");
     assert_contains(r.body, "data-live-refresh=\"case.matter.submit");
+    {
+        /* The header counts the work at hand, as the API lists it; the
+           concluded states are links without a count. */
+        char want[160];
+        size_t submitted = list_count(&admin, "/api/v1/matters?state=submitted&limit=200");
+        snprintf(want, sizeof(want),
+                 "<span class=\"stat-value\">%zu</span> <span class=\"stat-label\">已提交</span>",
+                 submitted);
+        assert_true(submitted > 0);
+        assert_contains(r.body, want);
+        assert_contains(r.body, "<a href=\"/console/matters?state=closed\"><span "
+                                "class=\"stat-label\">已评价</span>");
+    }
     assert_lacks(r.body, code); /* the tracking code is the resident's */
     client_get(&admin, &r, "/console/matters?state=submitted&type=complaint&status=open");
     assert_status(&r, 200);

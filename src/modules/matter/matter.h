@@ -312,15 +312,20 @@ int matter_start(struct store *s, struct err_ctx *ec);
  * ================================================================ */
 
 /* Matters of a scope per state; 'overdue' counts the open ones due before today. */
+/* The work at hand of a scope: its open matters by state, and how many of
+ * them are overdue. */
 struct matter_counts {
-    int64_t submitted, accepted, assigned, in_progress, resolved, closed, rejected;
-    int64_t overdue, total;
+    int64_t submitted, accepted, assigned, in_progress;
+    int64_t overdue;
 };
 
 /*
- * Counts the matters whose unit is in the subtree 'scope_path' ("" for all)
- * in one grouped query over cases of type "matter"; 'today' the local date.
- * Inside a read.
+ * Counts the open matters (submitted .. in progress) whose unit is in the
+ * subtree 'scope_path' ("" for all) in one grouped query that reads the
+ * index of open cases (case/ migration 0041), never the concluded ones: their
+ * number grows with the years, and the dashboard and the queue's header,
+ * which every staff member opens, need only the work at hand. 'today' the
+ * local date. Inside a read.
  */
 int matter_count(struct store_conn *c, const char *scope_path, struct date today,
                  struct matter_counts *out, struct err_ctx *ec);

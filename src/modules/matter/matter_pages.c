@@ -793,15 +793,14 @@ static const char *queue_href(struct http_request *req, const char *extra, const
     return s;
 }
 
+/* The count of an open state; -1 for a concluded one (not counted). */
 static int64_t count_of(const struct matter_counts *c, const char *state)
 {
     return strcmp(state, "submitted") == 0     ? c->submitted
            : strcmp(state, "accepted") == 0    ? c->accepted
            : strcmp(state, "assigned") == 0    ? c->assigned
            : strcmp(state, "in_progress") == 0 ? c->in_progress
-           : strcmp(state, "resolved") == 0    ? c->resolved
-           : strcmp(state, "closed") == 0      ? c->closed
-                                               : c->rejected;
+                                               : -1;
 }
 
 /* GET /console/matters?state=&type=&unit=&status=open|closed|overdue&from=&to=&q=&cursor=
@@ -882,16 +881,21 @@ static int page_queue(struct http_request *req, struct err_ctx *ec)
         json_array_append_new(items, it);
     }
     counts = json_array();
-    for (size_t i = 0; i < ARRAY_SIZE(queue_states); i++)
-        json_array_append_new(
-            counts, json_pack("{s:s, s:I, s:s, s:b}", "label", matter_state_label(queue_states[i]),
-                              "count", (json_int_t)count_of(&o.counts, queue_states[i]), "href",
-                              arena_printf(a, "/console/matters?state=%s", queue_states[i]),
-                              "current", state && strcmp(state, queue_states[i]) == 0));
-    ctx = json_pack("{s:s, s:o, s:o, s:b, s:I, s:I, s:s}", "title", "事项办理", "items", items,
-                    "counts", counts, "has_items", o.n > 0, "overdue", (json_int_t)o.counts.overdue,
-                    "total", (json_int_t)o.counts.total, "overdue_href",
-                    "/console/matters?status=overdue");
+    for (size_t i = 0; i < ARRAY_SIZE(queue_states); i++) {
+        int64_t n = count_of(&o.counts, queue_states[i]);
+        json_t *it =
+            json_pack("{s:s, s:s, s:b}", "label", matter_state_label(queue_states[i]), "href",
+                      arena_printf(a, "/console/matters?state=%s", queue_states[i]), "current",
+                      state && strcmp(state, queue_states[i]) == 0);
+        if (n >= 0) { /* concluded states are links without a count */
+            json_object_set_new(it, "counted", json_true());
+            json_object_set_new(it, "count", json_integer(n));
+        }
+        json_array_append_new(counts, it);
+    }
+    ctx = json_pack("{s:s, s:o, s:o, s:b, s:I, s:s}", "title", "事项办理", "items", items, "counts",
+                    counts, "has_items", o.n > 0, "overdue", (json_int_t)o.counts.overdue,
+                    "overdue_href", "/console/matters?status=overdue");
     /* the filters' options */
     opts = json_array();
     for (size_t i = 0; i < ARRAY_SIZE(queue_states); i++)

@@ -1,9 +1,8 @@
 /*
- * matter_stats.c - how many matters a scope holds per state, in one counting
- * query (matter.h, "counts"): the console's dashboard section and the
- * figures above the queue. Cases of type "matter" of the units in the
- * subtree, grouped by state; the overdue ones (open, due before today)
- * counted in the same pass.
+ * matter_stats.c - the work at hand of a scope (matter.h, "counts"): its open
+ * matters per state and the overdue ones, for the console's dashboard
+ * section and the queue's header, in one counting query over the open cases
+ * of type "matter" (the cases_state index), concluded ones never read.
  */
 #include "core/compat.h"
 #include "modules/matter/matter.h"
@@ -21,28 +20,22 @@ int matter_count(struct store_conn *c, const char *scope_path, struct date today
     date_format(&today, day, sizeof(day));
     rc = store_query(c, &st, ec,
                      "SELECT c.state, COUNT(*), "
-                     "COALESCE(SUM(CASE WHEN c.closed_at_ms IS NULL AND c.due_on IS NOT NULL "
-                     "AND c.due_on < $3 THEN 1 ELSE 0 END), 0) "
+                     "COALESCE(SUM(CASE WHEN c.due_on < $3 THEN 1 ELSE 0 END), 0) "
                      "FROM cases c JOIN units u ON u.id = c.unit_id "
-                     "WHERE c.type = 'matter' AND u.path >= $1 AND u.path < $2 "
-                     "GROUP BY c.state",
+                     "WHERE c.type = 'matter' "
+                     "AND c.state IN ('submitted', 'accepted', 'assigned', 'in_progress') "
+                     "AND u.path >= $1 AND u.path < $2 GROUP BY c.state",
                      "ttt", scope_path, upper, day);
     if (rc < 0)
         return rc;
     while ((rc = store_step(st, ec)) == 1) {
         const char *state = store_col_text(st, 0);
         int64_t n = store_col_int(st, 1);
-        int64_t *slot = strcmp(state, "submitted") == 0     ? &out->submitted
-                        : strcmp(state, "accepted") == 0    ? &out->accepted
-                        : strcmp(state, "assigned") == 0    ? &out->assigned
-                        : strcmp(state, "in_progress") == 0 ? &out->in_progress
-                        : strcmp(state, "resolved") == 0    ? &out->resolved
-                        : strcmp(state, "closed") == 0      ? &out->closed
-                        : strcmp(state, "rejected") == 0    ? &out->rejected
-                                                            : NULL;
-        if (slot)
-            *slot += n;
-        out->total += n;
+        int64_t *slot = strcmp(state, "submitted") == 0  ? &out->submitted
+                        : strcmp(state, "accepted") == 0 ? &out->accepted
+                        : strcmp(state, "assigned") == 0 ? &out->assigned
+                                                         : &out->in_progress;
+        *slot += n;
         out->overdue += store_col_int(st, 2);
     }
     store_done(st);
