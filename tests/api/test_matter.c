@@ -542,15 +542,13 @@ static void test_photos__kept_by_content_and_checked_by_content(void **state)
     response_release(&p);
 }
 
-static void test_queue__filters_and_paging(void **state)
+/* The admin's queue with the newest matter 'id' ("独特词语甲乙丙"): a word
+ * search, filters, paging. */
+static void check_queue(int64_t id)
 {
     struct response r = {0};
-    char code[32];
-    int64_t id;
     json_t *items;
-    (void)state;
 
-    snprintf(code, sizeof(code), "%s", submit("独特词语甲乙丙", &id));
     client_get(&admin, &r, "/api/v1/matters?q=%s", "%E7%8B%AC%E7%89%B9%E8%AF%8D%E8%AF%AD");
     assert_status(&r, 200);
     items = response_items(&r);
@@ -571,6 +569,37 @@ static void test_queue__filters_and_paging(void **state)
     assert_int_equal(json_int_member(r.json, "next_cursor"), id);
     client_get(&admin, &r, "/api/v1/matters?limit=1&cursor=%lld", (long long)id);
     assert_true(json_int_member(json_array_get(response_items(&r), 0), "id") < id);
+    response_release(&r);
+}
+
+static void test_queue__filters_and_paging(void **state)
+{
+    struct response r = {0};
+    int64_t id;
+    (void)state;
+
+    submit("独特词语甲乙丙", &id);
+    /* The subdistrict's queue walked through its few units, then, with more
+     * units than LIST_NARROW_SCOPE (8), through the cases newest first. */
+    check_queue(id);
+    for (int i = 0; i < 7; i++) {
+        char unit_code[32];
+        unique_name("mq", unit_code, sizeof(unit_code));
+        client_send(&admin, "POST", "/api/v1/units",
+                    json_pack("{s:s, s:s, s:s, s:I}", "code", unit_code, "name", "队列测试社区",
+                              "type", "community", "parent_id", (json_int_t)srv.root_id),
+                    &r);
+        assert_status(&r, 201);
+    }
+    check_queue(id);
+    /* A community clerk's queue: only the matter assigned to community A. */
+    client_get(&clerka, &r, "/api/v1/matters?limit=200");
+    assert_status(&r, 200);
+    assert_true(json_array_size(response_items(&r)) >= 1);
+    for (size_t i = 0; i < json_array_size(response_items(&r)); i++)
+        assert_int_equal(
+            json_int_member(json_object_get(json_array_get(response_items(&r), i), "unit"), "id"),
+            srv.ca_id);
     /* A community clerk sees nothing of the subdistrict's queue. */
     client_get(&clerkb, &r, "/api/v1/matters?limit=200");
     assert_status(&r, 200);

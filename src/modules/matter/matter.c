@@ -426,11 +426,13 @@ int matter_start(struct store *s, struct err_ctx *ec)
  * Reading
  * ================================================================ */
 
-#define MATTER_COLS                                                                                \
+#define MATTER_SELECT                                                                              \
     "c.id, m.code, m.type_code, t.name, c.state, c.unit_id, u.name, u.path, m.description, "       \
     "m.address, m.lat, m.lon, m.phone, m.name, m.attributes, m.source, m.submitted_by, "           \
     "m.submitted_at_ms, m.updated_at_ms, c.due_on, m.resolved_at_ms, m.on_time, c.closed_at_ms, "  \
-    "m.reply, m.reject_reason, m.rating, m.rating_comment, c.version, m.photos, t.listed "         \
+    "m.reply, m.reject_reason, m.rating, m.rating_comment, c.version, m.photos, t.listed "
+#define MATTER_COLS                                                                                \
+    MATTER_SELECT                                                                                  \
     "FROM matters m JOIN cases c ON c.id = m.case_id JOIN units u ON u.id = c.unit_id "            \
     "JOIN matter_types t ON t.code = m.type_code "
 
@@ -582,6 +584,33 @@ static const char *like_pattern(struct arena *a, const char *q)
     return out;
 }
 
+/* The queue's filters ($1..$13, see matter_list), after the FROM of one of
+ * the two walks below. */
+#define LIST_FILTER                                                                                \
+    "u.path >= $1 AND u.path < $2 AND ($3 IS NULL OR m.type_code = $3) "                           \
+    "AND ($4 IS NULL OR c.state = $4) "                                                            \
+    "AND ($5 < 0 OR ($5 = 1) = (c.state NOT IN ('resolved', 'closed', 'rejected'))) "              \
+    "AND ($6 = 0 OR (c.closed_at_ms IS NULL AND c.due_on < $7)) "                                  \
+    "AND ($8 = 0 OR m.submitted_at_ms >= $8) AND ($9 = 0 OR m.submitted_at_ms < $9) "              \
+    "AND ($10 IS NULL OR m.description LIKE $10 ESCAPE '\\' OR m.address LIKE $10 ESCAPE '\\') "   \
+    "AND ($13 = 0 OR t.listed = 1) "
+/* Through the scope's units: the planner starts from units_path. */
+#define LIST_FROM_UNITS                                                                            \
+    "FROM matters m JOIN cases c ON c.id = m.case_id JOIN units u ON u.id = c.unit_id JOIN "       \
+    "matter_types t ON t.code = m.type_code WHERE "
+/* Through the cases in id order (CROSS JOIN keeps this order; the type is
+ * compared as an expression so that no index on it is preferred to the
+ * walk), stopping at the page's end. */
+#define LIST_FROM_CASES                                                                            \
+    "FROM cases c CROSS JOIN matters m CROSS JOIN units u CROSS JOIN matter_types t "              \
+    "WHERE c.type || '' = 'matter' AND m.case_id = c.id AND u.id = c.unit_id AND t.code = "        \
+    "m.type_code "                                                                                 \
+    "AND "
+#define LIST_SQL(from, cmp, order)                                                                 \
+    "SELECT " MATTER_SELECT from LIST_FILTER "AND ($11 = 0 OR c.id " cmp " $11) "                  \
+    "ORDER BY c.id " order " LIMIT $12"
+#define LIST_NARROW_SCOPE 8 /* units: at most this many are walked through their units */
+
 int matter_list(struct store_conn *c, struct arena *a, const struct matter_filter *f,
                 struct matter **out, size_t *n, bool *more, struct err_ctx *ec)
 {
@@ -589,6 +618,8 @@ int matter_list(struct store_conn *c, struct arena *a, const struct matter_filte
     size_t limit = f->limit < 1 ? 1 : f->limit > MATTER_LIST_MAX ? MATTER_LIST_MAX : f->limit;
     const char *scope = f->scope_path ? f->scope_path : "";
     struct store_stmt *st;
+    int64_t nunits;
+    bool wide;
     int rc;
 
     *n = 0;
@@ -626,31 +657,24 @@ int matter_list(struct store_conn *c, struct arena *a, const struct matter_filte
         if (!found)
             return err_set(ec, ERR_NOT_FOUND, "unit", "单位不存在或不在您的权限范围内");
     }
-    rc = store_query(
-        c, &st, ec,
-        f->oldest_first
-            ? "SELECT " MATTER_COLS
-              "WHERE u.path >= $1 AND u.path < $2 AND ($3 IS NULL OR m.type_code = $3) "
-              "AND ($4 IS NULL OR c.state = $4) AND ($5 < 0 OR ($5 = 1) = (c.state NOT IN "
-              "('resolved', "
-              "'closed', 'rejected'))) AND ($6 = 0 OR (c.closed_at_ms IS NULL "
-              "AND c.due_on < $7)) AND ($8 = 0 OR m.submitted_at_ms >= $8) AND ($9 = 0 OR "
-              "m.submitted_at_ms < $9) AND ($10 IS NULL OR m.description LIKE $10 ESCAPE '\\' "
-              "OR m.address LIKE $10 ESCAPE '\\') AND ($11 = 0 OR c.id > $11) "
-              "AND ($13 = 0 OR t.listed = 1) ORDER BY c.id LIMIT $12"
-            : "SELECT " MATTER_COLS
-              "WHERE u.path >= $1 AND u.path < $2 AND ($3 IS NULL OR m.type_code = $3) "
-              "AND ($4 IS NULL OR c.state = $4) AND ($5 < 0 OR ($5 = 1) = (c.state NOT IN "
-              "('resolved', "
-              "'closed', 'rejected'))) AND ($6 = 0 OR (c.closed_at_ms IS NULL "
-              "AND c.due_on < $7)) AND ($8 = 0 OR m.submitted_at_ms >= $8) AND ($9 = 0 OR "
-              "m.submitted_at_ms < $9) AND ($10 IS NULL OR m.description LIKE $10 ESCAPE '\\' "
-              "OR m.address LIKE $10 ESCAPE '\\') AND ($11 = 0 OR c.id < $11) "
-              "AND ($13 = 0 OR t.listed = 1) ORDER BY c.id DESC LIMIT $12",
-        "ttttiitiitiii", scope, arena_printf(a, "%s~", scope), f->type, f->state, (int64_t)f->open,
-        (int64_t)f->overdue, today, f->from_ms, f->to_ms,
-        f->q && *f->q ? like_pattern(a, f->q) : NULL, f->before_id, (int64_t)limit + 1,
-        (int64_t)f->listed_only);
+    /* Over a wide scope (a subdistrict) the newest matters are found by
+     * walking the cases newest first until the page is full; over a narrow
+     * one (a community) through its units, whose matters are few. */
+    rc =
+        store_query_int(c, &nunits, ec, "SELECT COUNT(*) FROM units WHERE path >= $1 AND path < $2",
+                        "tt", scope, arena_printf(a, "%s~", scope));
+    if (rc < 0)
+        return rc;
+    wide = nunits > LIST_NARROW_SCOPE;
+    rc = store_query(c, &st, ec,
+                     wide ? (f->oldest_first ? LIST_SQL(LIST_FROM_CASES, ">", "")
+                                             : LIST_SQL(LIST_FROM_CASES, "<", "DESC"))
+                          : (f->oldest_first ? LIST_SQL(LIST_FROM_UNITS, ">", "")
+                                             : LIST_SQL(LIST_FROM_UNITS, "<", "DESC")),
+                     "ttttiitiitiii", scope, arena_printf(a, "%s~", scope), f->type, f->state,
+                     (int64_t)f->open, (int64_t)f->overdue, today, f->from_ms, f->to_ms,
+                     f->q && *f->q ? like_pattern(a, f->q) : NULL, f->before_id, (int64_t)limit + 1,
+                     (int64_t)f->listed_only);
     if (rc < 0)
         return rc;
     while ((rc = store_step(st, ec)) == 1) {
