@@ -351,8 +351,27 @@ static const char *json_text_of(json_t *obj, const char *key)
 
 struct catalog_job {
     json_t *types;
+    int64_t present; /* of the catalog's types, how many the database holds */
     int added;
 };
+
+static int catalog_count(struct store_conn *c, void *arg, struct err_ctx *ec)
+{
+    struct catalog_job *j = arg;
+    size_t i;
+    json_t *t;
+
+    json_array_foreach(j->types, i, t)
+    {
+        int64_t n;
+        int rc = store_query_int(c, &n, ec, "SELECT COUNT(*) FROM matter_types WHERE code = $1",
+                                 "t", json_text_of(t, "code"));
+        if (rc < 0)
+            return rc;
+        j->present += n;
+    }
+    return 0;
+}
 
 static int catalog_write(struct store_conn *c, void *arg, struct err_ctx *ec)
 {
@@ -414,7 +433,10 @@ int matter_start(struct store *s, struct err_ctx *ec)
         if ((rc = check_catalog_type(t, ec)) < 0)
             break;
     }
+    /* Read first: most starts find every type in place and write nothing. */
     if (rc == 0)
+        rc = store_read(s, catalog_count, &j, ec);
+    if (rc == 0 && j.present < (int64_t)json_array_size(j.types))
         rc = store_write(s, catalog_write, &j, ec);
     if (rc == 0 && j.added > 0)
         log_info("matter: %d types loaded from the catalog", j.added);
